@@ -1,0 +1,48 @@
+// Body (de)compression for the three Content-Encodings remote-write senders use. Every
+// decoder enforces the decoded-size limit while decoding, never after.
+import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import snappyjs from 'snappyjs';
+import { RemoteWriteError, tooLarge } from './errors.ts';
+import { snappyDecompress } from './snappy-decode.ts';
+
+export type RemoteWriteEncoding = 'snappy' | 'zstd' | 'identity';
+
+export function decodeBody(body: Uint8Array, encoding: RemoteWriteEncoding, maxDecodedBytes: number, scratch?: Uint8Array): Uint8Array {
+  switch (encoding) {
+    case 'snappy':
+      return snappyDecompress(body, maxDecodedBytes, scratch);
+    case 'zstd':
+      return zstdDecompressLimited(body, maxDecodedBytes);
+    case 'identity':
+      if (body.length > maxDecodedBytes) throw tooLarge(`body of ${body.length} bytes exceeds the decoded-size limit of ${maxDecodedBytes}`);
+      return body;
+    default:
+      throw new RemoteWriteError('ERR_RW_ENCODING', 415, `unsupported remote-write Content-Encoding ${JSON.stringify(encoding)}; expected snappy, zstd or identity`);
+  }
+}
+
+/** Returns a fresh buffer (never a view of `raw`) compressed with `encoding`. */
+export function encodeBody(raw: Uint8Array, encoding: RemoteWriteEncoding): Uint8Array {
+  switch (encoding) {
+    case 'snappy':
+      return snappyjs.compress(raw);
+    case 'zstd':
+      return zstdCompressSync(raw);
+    case 'identity':
+      return raw.slice();
+    default:
+      throw new RemoteWriteError('ERR_RW_ENCODING', 415, `unsupported remote-write Content-Encoding ${JSON.stringify(encoding)}`);
+  }
+}
+
+function zstdDecompressLimited(body: Uint8Array, maxDecodedBytes: number): Uint8Array {
+  try {
+    // maxOutputLength makes zlib stop and throw as soon as the output would pass the limit,
+    // so a zstd bomb never gets its declared size allocated.
+    return zstdDecompressSync(body, { maxOutputLength: Math.max(1, maxDecodedBytes) });
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(`zstd body decodes to more than the limit of ${maxDecodedBytes} bytes`);
+    throw new RemoteWriteError('ERR_RW_ZSTD', 400, `invalid zstd body: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,257 @@
+// Walks a remote-write 1.0 `prometheus.WriteRequest` on the wire and writes a copy in which
+// every TimeSeries carries exactly the tenant's labels. Only `labels` are looked into; samples,
+// exemplars and histograms are copied byte for byte. Metadata entries are checked for
+// well-formedness and copied.
+//
+// Strictness is the security property here: anything this walker does not fully understand
+// (an unknown field, a wire type that does not match the schema, a repeated scalar inside a
+// Label) is refused, because a receiver that reads it differently could otherwise see a
+// label set we never checked.
+import { labelsError, protobufError, tooLarge } from './errors.ts';
+import { labelNameProblem, quoteBytes, type LabelNameRule } from './label-names.ts';
+import { copyBytes, type OutputBuffer } from './output-buffer.ts';
+import { compareBytes, type PreparedTenantLabels } from './tenant-labels.ts';
+import { readVarint32, skipVarint64, varintEnd, varintSize, writeVarint32 } from './wire.ts';
+
+export interface RewriteOptions {
+  readonly maxSeries: number;
+  readonly maxLabelsPerSeries: number;
+  readonly labelNames: LabelNameRule;
+}
+
+export interface RewriteCounts {
+  series: number;
+  /** Float samples plus native-histogram samples. */
+  samples: number;
+}
+
+// Tag bytes (field number << 3 | wire type) of the fields we accept.
+const TAG_WR_TIMESERIES = 0x0a; // WriteRequest.timeseries = 1, LEN
+const TAG_WR_METADATA = 0x1a; // WriteRequest.metadata = 3, LEN
+const TAG_TS_LABELS = 0x0a; // TimeSeries.labels = 1
+const TAG_TS_SAMPLES = 0x12; // TimeSeries.samples = 2
+const TAG_TS_EXEMPLARS = 0x1a; // TimeSeries.exemplars = 3
+const TAG_TS_HISTOGRAMS = 0x22; // TimeSeries.histograms = 4
+const TAG_LABEL_NAME = 0x0a;
+const TAG_LABEL_VALUE = 0x12;
+const TAG_MD_TYPE = 0x08; // MetricMetadata.type = 1, VARINT
+const TAG_MD_FAMILY = 0x12; // metric_family_name = 2
+const TAG_MD_HELP = 0x22; // help = 4
+const TAG_MD_UNIT = 0x2a; // unit = 5
+
+// Per-series scratch, reused across series and calls; grown on demand.
+let capLabels = 64;
+let nameStart = new Int32Array(capLabels);
+let nameEnd = new Int32Array(capLabels);
+let fieldStart = new Int32Array(capLabels);
+let fieldEnd = new Int32Array(capLabels);
+let capSpans = 16;
+let spanStart = new Int32Array(capSpans);
+let spanEnd = new Int32Array(capSpans);
+const order: number[] = [];
+
+function growLabels(): void {
+  capLabels *= 2;
+  const grow = (a: Int32Array) => { const b = new Int32Array(capLabels); b.set(a); return b; };
+  nameStart = grow(nameStart); nameEnd = grow(nameEnd); fieldStart = grow(fieldStart); fieldEnd = grow(fieldEnd);
+}
+
+function growSpans(): void {
+  capSpans *= 2;
+  const grow = (a: Int32Array) => { const b = new Int32Array(capSpans); b.set(a); return b; };
+  spanStart = grow(spanStart); spanEnd = grow(spanEnd);
+}
+
+function wireTypeProblem(tag: number, where: string): string {
+  const wt = tag & 7;
+  const field = tag >>> 3;
+  if (wt === 6 || wt === 7) return `invalid wire type ${wt} in ${where}`;
+  if (field === 0) return `field number 0 in ${where}`;
+  return `unexpected field ${field} (wire type ${wt}) in ${where}`;
+}
+
+export function rewriteWriteRequestV1(buf: Uint8Array, tenant: PreparedTenantLabels, opts: RewriteOptions, out: OutputBuffer): RewriteCounts {
+  const counts: RewriteCounts = { series: 0, samples: 0 };
+  // Every series grows by at most the tenant labels plus a longer length prefix.
+  out.reset(buf.length + buf.length / 16 + 1024);
+  const n = buf.length;
+  let pos = 0;
+  while (pos < n) {
+    const tagPos = pos;
+    let tag = buf[pos]!;
+    if (tag < 0x80) pos++; else { tag = readVarint32(buf, pos, n); pos = varintEnd; }
+    if (tag !== TAG_WR_TIMESERIES && tag !== TAG_WR_METADATA) throw protobufError(wireTypeProblem(tag, 'WriteRequest'), tagPos);
+    let len = pos < n ? buf[pos]! : 0x80;
+    if (len < 0x80) pos++; else { len = readVarint32(buf, pos, n); pos = varintEnd; }
+    if (len > n - pos) throw protobufError(`${tag === TAG_WR_TIMESERIES ? 'timeseries' : 'metadata'} length ${len} runs past the end of the request`, tagPos);
+    const end = pos + len;
+    if (tag === TAG_WR_TIMESERIES) {
+      if (counts.series >= opts.maxSeries) throw tooLarge(`request has more than ${opts.maxSeries} timeseries`);
+      rewriteSeries(buf, pos, end, counts, tenant, opts, out);
+      counts.series++;
+    } else {
+      checkMetadata(buf, pos, end);
+      out.ensure(end - tagPos);
+      out.pos = copyBytes(out.buf, out.pos, buf, tagPos, end);
+    }
+    pos = end;
+  }
+  return counts;
+}
+
+function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: RewriteCounts, tenant: PreparedTenantLabels, opts: RewriteOptions, out: OutputBuffer): void {
+  const seriesIndex = counts.series;
+  let kept = 0;
+  let unsorted = false;
+  let spans = 0;
+  let pos = start;
+  while (pos < end) {
+    const tagPos = pos;
+    let tag = buf[pos]!;
+    if (tag < 0x80) pos++; else { tag = readVarint32(buf, pos, end); pos = varintEnd; }
+    if (tag !== TAG_TS_LABELS && tag !== TAG_TS_SAMPLES && tag !== TAG_TS_EXEMPLARS && tag !== TAG_TS_HISTOGRAMS) {
+      throw protobufError(wireTypeProblem(tag, `timeseries #${seriesIndex}`), tagPos);
+    }
+    let len = pos < end ? buf[pos]! : 0x80;
+    if (len < 0x80) pos++; else { len = readVarint32(buf, pos, end); pos = varintEnd; }
+    if (len > end - pos) throw protobufError(`field length ${len} runs past the end of timeseries #${seriesIndex}`, tagPos);
+    const fieldStop = pos + len;
+    if (tag === TAG_TS_LABELS) {
+      // Parse the Label message: exactly one name, at most one value, nothing else.
+      let ns = -1;
+      let ne = -1;
+      let sawValue = false;
+      let q = pos;
+      while (q < fieldStop) {
+        const ltagPos = q;
+        let ltag = buf[q]!;
+        if (ltag < 0x80) q++; else { ltag = readVarint32(buf, q, fieldStop); q = varintEnd; }
+        if (ltag !== TAG_LABEL_NAME && ltag !== TAG_LABEL_VALUE) throw protobufError(wireTypeProblem(ltag, `a label of timeseries #${seriesIndex}`), ltagPos);
+        let slen = q < fieldStop ? buf[q]! : 0x80;
+        if (slen < 0x80) q++; else { slen = readVarint32(buf, q, fieldStop); q = varintEnd; }
+        if (slen > fieldStop - q) throw protobufError(`label string length ${slen} runs past the end of the label`, ltagPos);
+        if (ltag === TAG_LABEL_NAME) {
+          if (ns >= 0) throw protobufError(`label of timeseries #${seriesIndex} has two name fields`, ltagPos);
+          ns = q;
+          ne = q + slen;
+        } else {
+          if (sawValue) throw protobufError(`label of timeseries #${seriesIndex} has two value fields`, ltagPos);
+          sawValue = true;
+        }
+        q += slen;
+      }
+      if (ns < 0) throw labelsError('a label has no name', seriesIndex);
+      const problem = labelNameProblem(buf, ns, ne, opts.labelNames);
+      if (problem !== undefined) throw labelsError(problem, seriesIndex);
+      if (!isTenantName(buf, ns, ne, tenant)) {
+        if (kept === capLabels) growLabels();
+        if (kept > 0 && !unsorted) {
+          const c = compareBytes(buf, nameStart[kept - 1]!, nameEnd[kept - 1]!, buf, ns, ne);
+          if (c === 0) throw labelsError(`duplicate label name ${quoteBytes(buf, ns, ne)}`, seriesIndex);
+          if (c > 0) unsorted = true;
+        }
+        nameStart[kept] = ns;
+        nameEnd[kept] = ne;
+        fieldStart[kept] = tagPos;
+        fieldEnd[kept] = fieldStop;
+        kept++;
+      }
+    } else {
+      if (tag === TAG_TS_SAMPLES || tag === TAG_TS_HISTOGRAMS) counts.samples++;
+      // Consecutive non-label fields are copied as one span.
+      if (spans > 0 && spanEnd[spans - 1] === tagPos) {
+        spanEnd[spans - 1] = fieldStop;
+      } else {
+        if (spans === capSpans) growSpans();
+        spanStart[spans] = tagPos;
+        spanEnd[spans] = fieldStop;
+        spans++;
+      }
+    }
+    pos = fieldStop;
+  }
+
+  if (kept + tenant.count > opts.maxLabelsPerSeries) {
+    throw labelsError(`${kept + tenant.count} labels (including the tenant's) exceed the limit of ${opts.maxLabelsPerSeries}`, seriesIndex);
+  }
+
+  order.length = kept;
+  for (let i = 0; i < kept; i++) order[i] = i;
+  if (unsorted) {
+    // The spec requires sorted labels; senders that get it wrong are sorted here rather than
+    // refused, since the receiver would otherwise index a label set in the wrong order.
+    order.sort((a, b) => compareBytes(buf, nameStart[a]!, nameEnd[a]!, buf, nameStart[b]!, nameEnd[b]!));
+    for (let i = 1; i < kept; i++) {
+      const a = order[i - 1]!;
+      const b = order[i]!;
+      if (compareBytes(buf, nameStart[a]!, nameEnd[a]!, buf, nameStart[b]!, nameEnd[b]!) === 0) {
+        throw labelsError(`duplicate label name ${quoteBytes(buf, nameStart[b]!, nameEnd[b]!)}`, seriesIndex);
+      }
+    }
+  }
+
+  let bodyLen = tenant.fieldBytes;
+  for (let i = 0; i < kept; i++) bodyLen += fieldEnd[i]! - fieldStart[i]!;
+  for (let i = 0; i < spans; i++) bodyLen += spanEnd[i]! - spanStart[i]!;
+
+  out.ensure(1 + varintSize(bodyLen) + bodyLen);
+  const dst = out.buf;
+  let op = out.pos;
+  dst[op++] = TAG_WR_TIMESERIES;
+  op = writeVarint32(dst, op, bodyLen);
+  // Merge the client's remaining labels with the tenant's, both sorted; names never tie
+  // because every client label with a tenant name was dropped above.
+  const tNames = tenant.names;
+  const tFields = tenant.fields;
+  let t = 0;
+  for (let k = 0; k < kept; k++) {
+    const i = order[k]!;
+    while (t < tenant.count) {
+      const tn = tNames[t]!;
+      if (compareBytes(tn, 0, tn.length, buf, nameStart[i]!, nameEnd[i]!) > 0) break;
+      const f = tFields[t]!;
+      op = copyBytes(dst, op, f, 0, f.length);
+      t++;
+    }
+    op = copyBytes(dst, op, buf, fieldStart[i]!, fieldEnd[i]!);
+  }
+  for (; t < tenant.count; t++) {
+    const f = tFields[t]!;
+    op = copyBytes(dst, op, f, 0, f.length);
+  }
+  for (let i = 0; i < spans; i++) op = copyBytes(dst, op, buf, spanStart[i]!, spanEnd[i]!);
+  out.pos = op;
+}
+
+function isTenantName(buf: Uint8Array, start: number, end: number, tenant: PreparedTenantLabels): boolean {
+  const len = end - start;
+  const names = tenant.names;
+  for (let t = 0; t < names.length; t++) {
+    const tn = names[t]!;
+    if (tn.length !== len) continue;
+    let i = 0;
+    while (i < len && tn[i] === buf[start + i]) i++;
+    if (i === len) return true;
+  }
+  return false;
+}
+
+/** MetricMetadata carries no labels; it is only checked to be well-formed before being copied. */
+function checkMetadata(buf: Uint8Array, start: number, end: number): void {
+  let pos = start;
+  while (pos < end) {
+    const tagPos = pos;
+    const tag = readVarint32(buf, pos, end);
+    pos = varintEnd;
+    if (tag === TAG_MD_TYPE) {
+      pos = skipVarint64(buf, pos, end);
+    } else if (tag === TAG_MD_FAMILY || tag === TAG_MD_HELP || tag === TAG_MD_UNIT) {
+      const len = readVarint32(buf, pos, end);
+      pos = varintEnd;
+      if (len > end - pos) throw protobufError(`metadata string length ${len} runs past the end of the entry`, tagPos);
+      pos += len;
+    } else {
+      throw protobufError(wireTypeProblem(tag, 'metadata'), tagPos);
+    }
+  }
+}
