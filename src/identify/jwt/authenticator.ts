@@ -1,0 +1,222 @@
+// The per-request entry point: which `jwt:` section (if any) accepts a bearer token.
+//
+// Model: a section accepts a token when ALL of its conditions hold — its match_claims, its
+// issuer/audience, a usable vm_access (claim or default), and a signature made by one of its
+// keys. Sections are tried most-specific first (most match_claims entries; config order breaks
+// ties), and the first that accepts wins. Precedence therefore only chooses among sections that
+// would each accept the token on their own; it can never widen what a section accepts.
+import { z } from 'zod';
+import { claimSetSignature, compileMatchClaims, matchesAll, type ClaimMatcher, type ClaimsView } from './claim-match.ts';
+import { jwtSectionSchema, type JwtSection } from './config-schema.ts';
+import { fail, JwtConfigError, type JwtErrorCode, type JwtFailure } from './errors.ts';
+import { createStaticKeySource, NO_KEYS, type KeySource } from './key-source.ts';
+import type { JwtLogger } from './logger.ts';
+import { createOidcKeySource, DEFAULT_OIDC_TIMINGS, type OidcKeySource, type OidcTimings } from './oidc-key-source.ts';
+import { checkAudience, checkIssuer, checkTimeClaims, parseToken, type ParsedToken } from './token.ts';
+import { selectKeys, verifyWithKeys } from './verify-signature.ts';
+import { parseVmAccess, type VmAccess, type VmAccessParse } from './vm-access.ts';
+
+export interface JwtSectionInput {
+  /** Position of the user in `users[]`; reported back in results and config errors. */
+  readonly index: number;
+  /** The user's `name` (may be empty); for logs only. */
+  readonly name: string;
+  readonly jwt: JwtSection;
+}
+
+export interface JwtAuthenticatorOptions {
+  readonly logger: JwtLogger;
+  /** For OIDC discovery and JWKS; defaults to the global fetch. */
+  readonly fetch?: typeof fetch;
+  /** Wall clock in milliseconds since the epoch, for exp/nbf/iat. Defaults to Date.now. */
+  readonly now?: () => number;
+  /** Tolerance for exp/nbf/iat, in seconds. Default 30, at most 300. */
+  readonly clockSkewSeconds?: number;
+  /** OIDC refresh timings; see DEFAULT_OIDC_TIMINGS. */
+  readonly oidc?: Partial<OidcTimings>;
+}
+
+export type JwtResult =
+  | { readonly ok: true; readonly index: number; readonly name: string; readonly claims: Readonly<Record<string, unknown>>; readonly access: VmAccess }
+  | { readonly ok: false; readonly code: JwtErrorCode; readonly detail: string };
+
+export interface JwtAuthenticator {
+  /** `token` is the bare compact JWT (no `Bearer ` prefix). Never rejects; failures are results. */
+  authenticate(token: string): Promise<JwtResult>;
+  /** Resolves once every OIDC provider has been tried once (keys loaded or failure logged). */
+  ready(): Promise<void>;
+  /** Stops background key refresh. */
+  close(): void;
+}
+
+interface CompiledSection {
+  readonly index: number;
+  readonly name: string;
+  readonly matchers: readonly ClaimMatcher[];
+  readonly issuers: ReadonlySet<string> | undefined;
+  readonly audiences: ReadonlySet<string> | undefined;
+  readonly defaultAccess: VmAccess | undefined;
+  readonly skipVerify: boolean;
+  readonly keys: KeySource;
+}
+
+const DEFAULT_SKEW_SECONDS = 30;
+const MAX_SKEW_SECONDS = 300;
+
+function asSet(v: string | readonly string[] | undefined): Set<string> | undefined {
+  if (v === undefined) return undefined;
+  return new Set(typeof v === 'string' ? [v] : v);
+}
+
+function validateSection(input: JwtSectionInput): JwtSection {
+  const parsed = jwtSectionSchema.safeParse(input.jwt);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = ['jwt', ...issue.path.map(String)].join('.');
+    throw new JwtConfigError(input.index, field, issue.message);
+  }
+  return parsed.data;
+}
+
+function issuersOf(s: CompiledSection): ReadonlySet<string> | undefined {
+  return s.issuers;
+}
+
+function overlap(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
+  if (a === undefined || b === undefined) return true;
+  for (const x of a) if (b.has(x)) return true;
+  return false;
+}
+
+export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opts: JwtAuthenticatorOptions): JwtAuthenticator {
+  const { logger } = opts;
+  const now = opts.now ?? Date.now;
+  const skew = opts.clockSkewSeconds ?? DEFAULT_SKEW_SECONDS;
+  if (!(skew >= 0 && skew <= MAX_SKEW_SECONDS)) throw new JwtConfigError(undefined, 'clockSkewSeconds', `must be between 0 and ${MAX_SKEW_SECONDS}`);
+  const timings: OidcTimings = { ...DEFAULT_OIDC_TIMINGS, ...opts.oidc };
+  const fetchFn = opts.fetch ?? globalThis.fetch;
+  const oidcSources = new Map<string, OidcKeySource>();
+  const compiled: CompiledSection[] = [];
+  const signatures = new Map<string, CompiledSection[]>();
+
+  try {
+    for (const input of sections) {
+      const s = validateSection(input);
+      const matchClaims = s.match_claims ?? {};
+      const matchers = compileMatchClaims(matchClaims);
+      let issuers = asSet(s.issuer);
+      if (s.oidc !== undefined) issuers = new Set([s.oidc.issuer]); // the schema ensured `issuer` includes it
+      let keys: KeySource;
+      if (s.oidc !== undefined) {
+        let src = oidcSources.get(s.oidc.issuer);
+        if (src === undefined) {
+          src = createOidcKeySource(s.oidc.issuer, { fetch: fetchFn, logger, timings });
+          oidcSources.set(s.oidc.issuer, src);
+        }
+        keys = src;
+      } else if (s.skip_verify === true) {
+        keys = NO_KEYS;
+        logger.warn(
+          `jwt: users[${input.index}] has skip_verify: true — token signatures are NOT verified, anyone can forge a token for this user; never use this in production`,
+          { index: input.index, name: input.name },
+        );
+      } else {
+        keys = createStaticKeySource(input.index, s.public_keys ?? [], s.public_key_files ?? []);
+      }
+      const defaultParse = s.default_vm_access_claim === undefined ? undefined : parseVmAccess(s.default_vm_access_claim, 'default');
+      if (defaultParse !== undefined && !defaultParse.ok) throw new JwtConfigError(input.index, 'jwt.default_vm_access_claim', defaultParse.detail);
+      const section: CompiledSection = Object.freeze({
+        index: input.index,
+        name: input.name,
+        matchers,
+        issuers,
+        audiences: asSet(s.audience),
+        defaultAccess: defaultParse?.access,
+        skipVerify: s.skip_verify === true,
+        keys,
+      });
+
+      // Two sections with the same match_claims and overlapping issuers would tie on every
+      // token they both accept: refuse at load rather than pick one silently (as vmauth does).
+      const sig = claimSetSignature(matchClaims);
+      for (const other of signatures.get(sig) ?? []) {
+        if (overlap(issuersOf(other), issuers)) {
+          throw new JwtConfigError(input.index, 'jwt.match_claims', `same match_claims as users[${other.index}]${other.name ? ` (${other.name})` : ''} with overlapping issuers; a token matching one would match both — make the claim sets differ`);
+        }
+      }
+      signatures.set(sig, [...(signatures.get(sig) ?? []), section]);
+      compiled.push(section);
+    }
+  } catch (err) {
+    for (const src of oidcSources.values()) src.close();
+    if (err instanceof z.ZodError) throw new JwtConfigError(undefined, 'jwt', err.message);
+    throw err;
+  }
+
+  // most match_claims entries first; Array.prototype.sort is stable, so config order breaks ties
+  const ordered = Object.freeze([...compiled].sort((a, b) => b.matchers.length - a.matchers.length));
+
+  function resolveAccess(s: CompiledSection, token: ParsedToken, cache: { parsed?: VmAccessParse }): VmAccess | JwtFailure {
+    const raw = token.claims['vm_access'];
+    if (raw === undefined || raw === null) {
+      // vmauth: a token without vm_access is only served by a user with default_vm_access_claim
+      return s.defaultAccess ?? fail('ERR_JWT_NO_VM_ACCESS', 'token has no "vm_access" claim and the user has no default_vm_access_claim');
+    }
+    cache.parsed ??= parseVmAccess(raw, 'token');
+    return cache.parsed.ok ? cache.parsed.access : fail('ERR_JWT_VM_ACCESS', cache.parsed.detail);
+  }
+
+  async function verify(s: CompiledSection, token: ParsedToken): Promise<JwtFailure | undefined> {
+    if (s.skipVerify) return undefined;
+    for (let attempt = 0; ; attempt++) {
+      const available = s.keys.keys();
+      const selection = available.length === 0 ? fail('ERR_JWT_NO_KEYS', 'no keys known yet for this user (OIDC provider not reached)') : selectKeys(token, available);
+      if (!('keys' in selection)) {
+        // A new kid (key rotation) or no keys at all: ask the provider once, then look again.
+        const retry = attempt === 0 && (selection.code === 'ERR_JWT_UNKNOWN_KID' || selection.code === 'ERR_JWT_NO_KEYS') && (await s.keys.refreshForUnknownKid());
+        if (retry) continue;
+        return selection;
+      }
+      return verifyWithKeys(token, selection.keys);
+    }
+  }
+
+  async function trySection(s: CompiledSection, token: ParsedToken, cache: { parsed?: VmAccessParse }): Promise<JwtResult> {
+    const issuerFailure = checkIssuer(token.claims, s.issuers);
+    if (issuerFailure !== undefined) return issuerFailure;
+    const audienceFailure = checkAudience(token.claims, s.audiences);
+    if (audienceFailure !== undefined) return audienceFailure;
+    const access = resolveAccess(s, token, cache);
+    if ('ok' in access) return access;
+    const sigFailure = await verify(s, token);
+    if (sigFailure !== undefined) return sigFailure;
+    return { ok: true, index: s.index, name: s.name, claims: token.claims, access };
+  }
+
+  return {
+    async authenticate(compact: string): Promise<JwtResult> {
+      const parsed = parseToken(compact);
+      if (!parsed.ok) return parsed;
+      const token = parsed.token;
+      const timeFailure = checkTimeClaims(token.claims, now() / 1000, skew);
+      if (timeFailure !== undefined) return timeFailure;
+      const view: ClaimsView = { claims: token.claims, vmAccessObject: token.vmAccessObject };
+      const cache: { parsed?: VmAccessParse } = {};
+      let firstFailure: JwtResult | undefined;
+      for (const s of ordered) {
+        if (!matchesAll(view, s.matchers)) continue;
+        const result = await trySection(s, token, cache);
+        if (result.ok) return result;
+        // report why the most specific candidate refused, not the last one tried
+        firstFailure ??= result;
+      }
+      return firstFailure ?? fail('ERR_JWT_NO_MATCH', 'no jwt user matches the token claims');
+    },
+    async ready() {
+      await Promise.all([...oidcSources.values()].map((s) => s.ready()));
+    },
+    close() {
+      for (const s of oidcSources.values()) s.close();
+    },
+  };
+}

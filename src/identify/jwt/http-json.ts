@@ -1,0 +1,54 @@
+// A bounded GET for small JSON documents (OIDC discovery, JWKS): time limit, size limit,
+// no credentials, and errors that name the URL and what went wrong.
+
+export interface HttpJsonOptions {
+  readonly fetch: typeof fetch;
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
+  readonly signal?: AbortSignal;
+}
+
+export async function getJson(url: string, opts: HttpJsonOptions): Promise<unknown> {
+  const timeout = AbortSignal.timeout(opts.timeoutMs);
+  const signal = opts.signal === undefined ? timeout : AbortSignal.any([timeout, opts.signal]);
+  let res: Response;
+  try {
+    res = await opts.fetch(url, { method: 'GET', headers: { accept: 'application/json' }, signal, redirect: 'follow' });
+  } catch (err) {
+    throw new Error(`GET ${url}: ${(err as Error).name === 'TimeoutError' ? `no answer within ${opts.timeoutMs} ms` : (err as Error).message}`);
+  }
+  if (res.status !== 200) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`GET ${url}: status ${res.status}, expected 200`);
+  }
+  const declared = Number(res.headers.get('content-length') ?? '0');
+  if (declared > opts.maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`GET ${url}: body of ${declared} bytes exceeds the ${opts.maxBytes}-byte limit`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (res.body !== null) {
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > opts.maxBytes) {
+          await reader.cancel().catch(() => undefined);
+          throw new Error(`GET ${url}: body exceeds the ${opts.maxBytes}-byte limit`);
+        }
+        chunks.push(value);
+      }
+    } catch (err) {
+      if ((err as Error).message.startsWith(`GET ${url}`)) throw err;
+      throw new Error(`GET ${url}: reading body: ${(err as Error).message}`);
+    }
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new Error(`GET ${url}: body is not valid JSON`);
+  }
+}
