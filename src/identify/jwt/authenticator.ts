@@ -7,7 +7,7 @@
 // would each accept the token on their own; it can never widen what a section accepts.
 import { z } from 'zod';
 import { claimSetSignature, compileMatchClaims, matchesAll, type ClaimMatcher, type ClaimsView } from './claim-match.ts';
-import { jwtSectionSchema, type JwtSection } from './config-schema.ts';
+import { jwtSectionSchema, type JwtSection, type JwtSectionConfig } from './config-schema.ts';
 import { fail, JwtConfigError, type JwtErrorCode, type JwtFailure } from './errors.ts';
 import { createStaticKeySource, NO_KEYS, type KeySource } from './key-source.ts';
 import type { JwtLogger } from './logger.ts';
@@ -21,7 +21,8 @@ export interface JwtSectionInput {
   readonly index: number;
   /** The user's `name` (may be empty); for logs only. */
   readonly name: string;
-  readonly jwt: JwtSection;
+  /** The `jwt:` section, raw from YAML or already parsed by jwtSectionSchema (it is validated again). */
+  readonly jwt: JwtSectionConfig;
 }
 
 export interface JwtAuthenticatorOptions {

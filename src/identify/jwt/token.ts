@@ -53,14 +53,8 @@ export function parseToken(compact: string): TokenParse {
   const first = compact.indexOf('.');
   const second = first < 0 ? -1 : compact.indexOf('.', first + 1);
   if (first < 0 || second < 0 || compact.indexOf('.', second + 1) >= 0) return fail('ERR_JWT_MALFORMED', 'token is not three dot-separated parts');
-  const signature = compact.slice(second + 1);
-  if (!BASE64URL.test(signature) || signature.length % 4 === 1) return fail('ERR_JWT_MALFORMED', 'signature is missing or not base64url');
-
   const header = decodeJsonObject(compact.slice(0, first), 'header');
   if (typeof header === 'string') return fail('ERR_JWT_MALFORMED', header);
-  const claims = decodeJsonObject(compact.slice(first + 1, second), 'payload');
-  if (typeof claims === 'string') return fail('ERR_JWT_MALFORMED', claims);
-
   // No JWS extension is understood, so any critical one must be refused (RFC 7515 §4.1.11);
   // this also rules out unencoded payloads (`b64: false`).
   if (Object.hasOwn(header, 'crit')) return fail('ERR_JWT_MALFORMED', 'header has "crit"; no critical extensions are supported');
@@ -69,6 +63,10 @@ export function parseToken(compact: string): TokenParse {
   if (!ALLOWED_ALGORITHMS.has(alg)) return fail('ERR_JWT_ALG', `alg ${JSON.stringify(alg.slice(0, 16))} is not allowed (only RSA, ECDSA and EdDSA signatures)`);
   const kid = header['kid'];
   if (kid !== undefined && typeof kid !== 'string') return fail('ERR_JWT_MALFORMED', 'header "kid" is not a string');
+  const claims = decodeJsonObject(compact.slice(first + 1, second), 'payload');
+  if (typeof claims === 'string') return fail('ERR_JWT_MALFORMED', claims);
+  const signature = compact.slice(second + 1);
+  if (!BASE64URL.test(signature) || signature.length % 4 === 1) return fail('ERR_JWT_MALFORMED', 'signature is missing or not base64url');
 
   let vmAccessObject: unknown;
   const vmAccess = claims['vm_access'];
