@@ -9,3 +9,8 @@ export { collectSelectors } from './inject.ts';
 export type { Expr, LabelMatcher, VectorSelector } from './ast.ts';
 export type { PromqlEnforceErrorCode } from './errors.ts';
 export { PromqlEnforceError, PromqlResponseError, PromqlTenantError } from './errors.ts';
+export type { FilterRulesOptions } from './responses.ts';
+export { filterAlertsResponse, filterRulesResponse } from './responses.ts';
+export { expressionPinsTenant, labelsPinTenant } from './pinning.ts';
+export type { SilenceOwnership } from './alertmanager.ts';
+export { alertmanagerFilterParams, checkSilenceOwnership } from './alertmanager.ts';
