@@ -1,4 +1,228 @@
-export async function gatewayMain(_argv: readonly string[]): Promise<number> {
-  process.stderr.write('not implemented yet\n');
-  return 2;
+// `tenantgate [flags]`: parse vmauth-compatible flags, load -auth.config, serve, reload on
+// SIGHUP / /-/reload / -configCheckInterval, and shut down gracefully on SIGTERM / SIGINT.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { CompileDefaults } from '../config/compile.ts';
+import { ConfigError } from '../config/errors.ts';
+import { loadConfig, readConfigSource, parseConfigText } from '../config/load.ts';
+import { FlagError, parseFlags, usageText, type ParsedFlags } from '../flags/parse.ts';
+import { closeAllDispatchers } from '../forward/dispatchers.ts';
+import { handleInternal, type InternalRoutesOptions } from '../listen/internal-routes.ts';
+import { parseListenAddress } from '../listen/listen-address.ts';
+import { httpAuthHeaders } from '../observe/access-log.ts';
+import { Logger } from '../observe/logger.ts';
+import { Metrics } from '../observe/metrics.ts';
+import { parseRequestTarget } from '../route/request-target.ts';
+import { VERSION } from '../version.ts';
+import { Gateway } from './gateway.ts';
+import type { GatewayOptions } from './options.ts';
+
+export function compileDefaultsFromFlags(f: ParsedFlags): CompileDefaults {
+  return {
+    retryStatusCodes: f.ints('retryStatusCodes'),
+    loadBalancingPolicy: f.string('loadBalancingPolicy'),
+    mergeQueryArgs: f.strings('mergeQueryArgs').filter((s) => s !== ''),
+    maxConcurrentPerUserRequests: f.int('maxConcurrentPerUserRequests'),
+    failTimeoutMs: f.duration('failTimeout'),
+    backendTls: {
+      caFile: f.string('backend.TLSCAFile'),
+      certFile: f.string('backend.TLSCertFile'),
+      keyFile: f.string('backend.TLSKeyFile'),
+      serverName: f.string('backend.TLSServerName'),
+      insecureSkipVerify: f.bool('backend.tlsInsecureSkipVerify'),
+    },
+    pool: {
+      idleConnTimeoutMs: f.duration('idleConnTimeout'),
+      responseTimeoutMs: f.duration('responseTimeout'),
+      maxConnsPerBackend: 0,
+    },
+  };
+}
+
+function gatewayOptions(f: ParsedFlags, compile: CompileDefaults): GatewayOptions {
+  const authHeaders = f.strings('httpAuthHeader').filter((s) => s !== '').map((s) => s.toLowerCase());
+  const security: [string, string][] = [];
+  if (f.string('http.header.hsts')) security.push(['strict-transport-security', f.string('http.header.hsts')]);
+  if (f.string('http.header.csp')) security.push(['content-security-policy', f.string('http.header.csp')]);
+  if (f.string('http.header.frameOptions')) security.push(['x-frame-options', f.string('http.header.frameOptions')]);
+  return {
+    authHeaderNames: authHeaders.length > 0 ? authHeaders : ['authorization'],
+    logInvalidAuthTokens: f.bool('logInvalidAuthTokens'),
+    unauthorizedDelayMs: f.duration('unauthorizedResponseDelay'),
+    removeXffValue: f.bool('removeXFFHTTPHeaderValue'),
+    maxRequestBodySizeToRetry: f.bytes('maxRequestBodySizeToRetry'),
+    requestBufferSize: f.bytes('requestBufferSize'),
+    maxConcurrentRequests: f.int('maxConcurrentRequests'),
+    maxQueueDurationMs: f.duration('maxQueueDuration'),
+    disableCors: f.bool('http.disableCORS'),
+    securityHeaders: security,
+    compile,
+  };
+}
+
+export async function gatewayMain(argv: readonly string[]): Promise<number> {
+  let flags: ParsedFlags;
+  try {
+    flags = parseFlags(argv);
+  } catch (err) {
+    if (err instanceof FlagError) {
+      process.stderr.write(`${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+  if (flags.bool('help')) { process.stdout.write(usageText(VERSION)); return 0; }
+  if (flags.bool('version')) { process.stdout.write(`tenantgate-v${VERSION}\n`); return 0; }
+
+  let log: Logger;
+  try {
+    log = new Logger({
+      level: flags.string('loggerLevel'), format: flags.string('loggerFormat'),
+      output: flags.string('loggerOutput'), disableTimestamps: flags.bool('loggerDisableTimestamps'),
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
+  for (const name of flags.noEffect) log.warn(`flag -${name} has no effect in tenantgate`);
+
+  const source = flags.string('auth.config');
+  if (source === '') { log.error('missing required `-auth.config` command-line flag'); return 1; }
+  const compile = compileDefaultsFromFlags(flags);
+  const opts = gatewayOptions(flags, compile);
+  for (const h of opts.authHeaderNames) httpAuthHeaders.add(h);
+
+  if (flags.bool('dryRun')) {
+    try {
+      await loadConfig(source, compile);
+      await closeAllDispatchers();
+      log.info(`config ${JSON.stringify(source)} is valid`);
+      return 0;
+    } catch (err) {
+      await closeAllDispatchers();
+      if (err instanceof ConfigError) { log.error(`cannot load -auth.config=${JSON.stringify(source)}:\n${err.message}`); return 1; }
+      throw err;
+    }
+  }
+
+  let loaded: { config: Awaited<ReturnType<typeof loadConfig>>['config']; text: string };
+  try {
+    loaded = await loadConfig(source, compile);
+  } catch (err) {
+    if (err instanceof ConfigError) { log.error(`cannot load -auth.config=${JSON.stringify(source)}:\n${err.message}`); return 1; }
+    throw err;
+  }
+  const metrics = new Metrics();
+  const gateway = new Gateway(loaded.config, opts, metrics, log);
+  let lastText = loaded.text;
+  metrics.set('vmauth_config_last_reload_successful', 1);
+  metrics.set('vmauth_config_last_reload_success_timestamp_seconds', Math.floor(Date.now() / 1000));
+  metrics.set('vmauth_config_last_reload_total', 0);
+  metrics.set('vmauth_config_last_reload_errors_total', 0);
+
+  // Reloads run one at a time; the new snapshot is compiled completely before the swap.
+  let reloading: Promise<boolean> = Promise.resolve(true);
+  const reload = (why: string): Promise<boolean> => {
+    reloading = reloading.then(async () => {
+      metrics.inc('vmauth_config_last_reload_total');
+      try {
+        const text = await readConfigSource(source);
+        if (text !== lastText) {
+          gateway.swapConfig(parseConfigText(text, source, compile));
+          lastText = text;
+          metrics.set('vmauth_config_last_reload_success_timestamp_seconds', Math.floor(Date.now() / 1000));
+          log.info(`reloaded -auth.config=${JSON.stringify(source)} (${why}): ${gateway.config.users.length} users`);
+        }
+        metrics.set('vmauth_config_last_reload_successful', 1);
+        return true;
+      } catch (err) {
+        metrics.set('vmauth_config_last_reload_successful', 0);
+        metrics.inc('vmauth_config_last_reload_errors_total');
+        log.error(`failed to reload -auth.config=${JSON.stringify(source)} (${why}); using the last successfully loaded config; error:\n${(err as Error).message}`);
+        return false;
+      }
+    });
+    return reloading;
+  };
+
+  let shutdownDeadline = 0;
+  const internal: InternalRoutesOptions = {
+    metrics,
+    metricsAuthKey: flags.string('metricsAuthKey'),
+    reloadAuthKey: flags.string('reloadAuthKey'),
+    flagsAuthKey: flags.string('flagsAuthKey'),
+    describeFlags: () => flags.describe(),
+    reload: () => reload('/-/reload'),
+    shutdownDeadline: () => shutdownDeadline,
+  };
+  const cors = !opts.disableCors;
+  const handler = (serveInternal: boolean, serveProxy: boolean) => (req: IncomingMessage, res: ServerResponse) => {
+    if (serveInternal) {
+      const t = parseRequestTarget(req.url ?? '/');
+      if (t !== null && handleInternal(t.path === '' ? '/' : t.path, req, res, internal)) return;
+    }
+    if (!serveProxy) { res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }); res.end('unsupported path requested\n'); return; }
+    if (req.method === 'OPTIONS' && cors) {
+      res.writeHead(204, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS',
+        'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
+      });
+      res.end();
+      return;
+    }
+    gateway.handle(req, res);
+  };
+
+  const internalAddrs = flags.strings('httpInternalListenAddr').filter((s) => s !== '');
+  const servers: Server[] = [];
+  const listen = async (addrText: string, serveInternal: boolean, serveProxy: boolean) => {
+    const addr = parseListenAddress(addrText);
+    const server = createServer({
+      keepAliveTimeout: flags.duration('http.idleConnTimeout'),
+      requestTimeout: 0,
+      headersTimeout: 60_000,
+      maxHeaderSize: 64 * 1024,
+    }, handler(serveInternal, serveProxy));
+    if (flags.bool('http.disableKeepAlive')) server.keepAliveTimeout = 0;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: addr.port, host: addr.host }, () => { server.off('error', reject); resolve(); });
+    });
+    servers.push(server);
+  };
+  try {
+    for (const a of flags.strings('httpListenAddr')) await listen(a, internalAddrs.length === 0, true);
+    for (const a of internalAddrs) await listen(a, true, false);
+  } catch (err) {
+    log.error(`cannot start listening: ${(err as Error).message}`);
+    for (const s of servers) s.close();
+    await closeAllDispatchers();
+    return 1;
+  }
+  log.info(`started tenantgate v${VERSION} at ${JSON.stringify(flags.strings('httpListenAddr'))}${internalAddrs.length ? `, internal endpoints at ${JSON.stringify(internalAddrs)}` : ''} with ${loaded.config.users.length} users`);
+
+  process.on('SIGHUP', () => { log.info('SIGHUP received; reloading -auth.config'); void reload('SIGHUP'); });
+  const interval = flags.duration('configCheckInterval');
+  const ticker = interval > 0 ? setInterval(() => void reload('-configCheckInterval'), interval) : undefined;
+
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log.info(`received ${signal}; shutting down gracefully`);
+  if (ticker !== undefined) clearInterval(ticker);
+  const delayMs = flags.duration('http.shutdownDelay');
+  if (delayMs > 0) {
+    shutdownDeadline = Date.now() + delayMs;
+    await new Promise((r) => setTimeout(r, delayMs));
+  }
+  const grace = flags.duration('http.maxGracefulShutdownDuration');
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
+    const force = setTimeout(() => s.closeAllConnections(), grace);
+    s.close(() => { clearTimeout(force); resolve(); });
+    s.closeIdleConnections();
+  })));
+  await closeAllDispatchers();
+  log.info('stopped tenantgate');
+  return 0;
 }

@@ -1,0 +1,340 @@
+// Turns a validated raw config into the immutable routing snapshot (model.ts), applying
+// vmauth's rules: credential exclusivity, duplicate credentials, url_map requirements,
+// option inheritance from user to url_map entries, header parsing, anchored RE2 regexes.
+import { IpFilter, IpFilterEntryError } from '../authorize/ip-filter.ts';
+import { Backend, BackendSet, type LoadBalancingPolicy } from '../forward/backend-set.ts';
+import { getDispatcher, type BackendTlsOptions, type PoolSettings } from '../forward/dispatchers.ts';
+import { parseQuery, unescape } from '../lib/go-url.ts';
+import { compileWholeMatch, RegexError } from '../lib/regex.ts';
+import { authTokenKey, basicKey, bearerTokenKey, credentialDigest } from '../identify/credentials.ts';
+import { FieldError, type ConfigPath } from './errors.ts';
+import type { CompiledConfig, CompiledRoute, CompiledUser, HeaderMatcher, HeaderOp, QueryArgMatcher, RouteOptions, UserKind } from './model.ts';
+import type { RawAuthConfig, RawIpFilters, RawUrlMap, RawUser } from './schema.ts';
+
+/** Global defaults that come from command-line flags. */
+export interface CompileDefaults {
+  readonly retryStatusCodes: readonly number[];
+  readonly loadBalancingPolicy: string;
+  readonly mergeQueryArgs: readonly string[];
+  readonly maxConcurrentPerUserRequests: number;
+  readonly failTimeoutMs: number;
+  readonly backendTls: BackendTlsOptions;
+  readonly pool: PoolSettings;
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const LABEL_NAME = /^[a-zA-Z_:.][a-zA-Z0-9_:.]*$/;
+// Control characters other than tab would let a config value split a header line.
+const BAD_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+function parseHeader(raw: string, path: ConfigPath): { name: string; value: string } {
+  const n = raw.indexOf(':');
+  if (n < 0) throw new FieldError(path, `missing separator ':' between name and value in header ${JSON.stringify(raw)}; expected "Name: Value"`);
+  const name = raw.slice(0, n).trim();
+  const value = raw.slice(n + 1).trim();
+  if (!HEADER_NAME.test(name)) throw new FieldError(path, `invalid header name ${JSON.stringify(name)}`);
+  if (BAD_HEADER_VALUE.test(value)) throw new FieldError(path, `header ${name} has a control character in its value`);
+  return { name, value };
+}
+
+function headerOps(list: readonly string[] | undefined, path: ConfigPath): HeaderOp[] {
+  return (list ?? []).map((raw, i) => {
+    const { name, value } = parseHeader(raw, [...path, i]);
+    return { name, lower: name.toLowerCase(), value };
+  });
+}
+
+function regexes(list: readonly string[] | undefined, path: ConfigPath) {
+  return (list ?? []).map((p, i) => {
+    try { return compileWholeMatch(p); } catch (err) {
+      if (err instanceof RegexError) throw new FieldError([...path, i], err.message);
+      throw err;
+    }
+  });
+}
+
+function queryArgMatchers(list: readonly string[] | undefined, path: ConfigPath): QueryArgMatcher[] {
+  return (list ?? []).map((raw, i) => {
+    const n = raw.indexOf('=');
+    if (n <= 0) throw new FieldError([...path, i], `invalid query arg matcher ${JSON.stringify(raw)}; expected "arg=value" or "arg=~regex"`);
+    const name = raw.slice(0, n);
+    const expr = raw.slice(n + 1);
+    try {
+      const value = expr.startsWith('~') ? compileWholeMatch(expr.slice(1)) : exactMatcher(expr);
+      return { name, value };
+    } catch (err) {
+      if (err instanceof RegexError) throw new FieldError([...path, i], err.message);
+      throw err;
+    }
+  });
+}
+
+const exactMatcher = (s: string) => ({ source: s, test: (v: string) => v === s });
+
+function headerMatchers(list: readonly string[] | undefined, path: ConfigPath): HeaderMatcher[] {
+  return (list ?? []).map((raw, i) => {
+    const { name, value } = parseHeader(raw, [...path, i]);
+    return { lower: name.toLowerCase(), value };
+  });
+}
+
+function ipFilter(raw: RawIpFilters | undefined, path: ConfigPath): IpFilter | null {
+  if (raw === undefined) return null;
+  try {
+    return new IpFilter(raw.allow_list ?? [], raw.deny_list ?? [], raw.real_ip_header ?? null);
+  } catch (err) {
+    if (err instanceof IpFilterEntryError) throw new FieldError([...path, err.listName, err.index], err.message);
+    throw err;
+  }
+}
+
+function policy(raw: string | undefined, fallback: string, path: ConfigPath): LoadBalancingPolicy {
+  const p = raw ?? fallback;
+  if (p === '' || p === 'least_loaded') return 'least_loaded';
+  if (p === 'first_available') return 'first_available';
+  throw new FieldError(path, `unexpected load_balancing_policy ${JSON.stringify(p)}; want least_loaded or first_available`);
+}
+
+function statusCodes(list: readonly number[], path: ConfigPath): Set<number> {
+  list.forEach((c, i) => {
+    if (c < 100 || c > 599) throw new FieldError([...path, i], `invalid HTTP status code ${c}; expected 100..599`);
+  });
+  return new Set(list);
+}
+
+interface Inherited {
+  readonly retryStatusCodes: readonly number[];
+  readonly policy: string;
+  readonly mergeQueryArgs: readonly string[];
+  readonly dropParts: number;
+  readonly tls: BackendTlsOptions;
+  readonly userHeaders: readonly HeaderOp[];
+}
+
+class Compiler {
+  readonly sets: BackendSet[] = [];
+  readonly defaults: CompileDefaults;
+  constructor(defaults: CompileDefaults) { this.defaults = defaults; }
+
+  backendSet(urls: readonly string[], pol: LoadBalancingPolicy, retry: ReadonlySet<number>, tls: BackendTlsOptions, path: ConfigPath): BackendSet {
+    const backends = urls.map((u, i) => {
+      const target = parseUrlPrefix(u, urls.length === 1 ? path : [...path, i]);
+      return new Backend(target, getDispatcher(target.origin, tls, this.defaults.pool));
+    });
+    const set = new BackendSet(backends, pol, retry, this.defaults.failTimeoutMs);
+    this.sets.push(set);
+    return set;
+  }
+
+  routeOptions(raw: RawUser | RawUrlMap, inh: Inherited, path: ConfigPath, urls: readonly string[], isMapEntry: boolean): RouteOptions {
+    const own = headerOps(raw.headers, [...path, 'headers']);
+    // tenantgate difference: a user's top-level headers also apply to its url_map routes unless the
+    // route sets the same header. vmauth drops them there, which has let users pick any
+    // VictoriaLogs tenant by routing through a url_map entry (AccountID set only at user level).
+    const requestHeaders = isMapEntry
+      ? [...inh.userHeaders.filter((u) => !own.some((o) => o.lower === u.lower)), ...own]
+      : own;
+    const host = requestHeaders.find((h) => h.lower === 'host');
+    const retry = raw.retry_status_codes ?? inh.retryStatusCodes;
+    return {
+      backends: this.backendSet(urls, policy(raw.load_balancing_policy, inh.policy, [...path, 'load_balancing_policy']),
+        statusCodes(retry, [...path, 'retry_status_codes']), inh.tls, [...path, 'url_prefix']),
+      requestHeaders: requestHeaders.filter((h) => h.lower !== 'host'),
+      responseHeaders: headerOps(raw.response_headers, [...path, 'response_headers']),
+      hostOverride: host !== undefined && host.value !== '' ? host.value : null,
+      keepOriginalHost: raw.keep_original_host ?? false,
+      mergeQueryArgs: new Set(raw.merge_query_args !== undefined && raw.merge_query_args.length > 0 ? raw.merge_query_args : inh.mergeQueryArgs),
+      dropSrcPathPrefixParts: Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts),
+      ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters']),
+    };
+  }
+
+  user(raw: RawUser, path: ConfigPath, kind: UserKind): CompiledUser {
+    if (raw.jwt !== undefined) throw new FieldError([...path, 'jwt'], 'JWT authentication is not supported yet by this tenantgate build');
+    if (raw.mtls !== undefined) throw new FieldError([...path, 'mtls'], 'mTLS user matching is not supported yet by this tenantgate build');
+    if (raw.discover_backend_ips === true) throw new FieldError([...path, 'discover_backend_ips'], 'discover_backend_ips is not supported yet by this tenantgate build');
+    raw.url_map?.forEach((e, i) => {
+      if (e.discover_backend_ips === true) throw new FieldError([...path, 'url_map', i, 'discover_backend_ips'], 'discover_backend_ips is not supported yet by this tenantgate build');
+    });
+
+    const d = this.defaults;
+    const tls: BackendTlsOptions = {
+      caFile: raw.tls_ca_file || d.backendTls.caFile,
+      certFile: raw.tls_cert_file || d.backendTls.certFile,
+      keyFile: raw.tls_key_file || d.backendTls.keyFile,
+      serverName: raw.tls_server_name || d.backendTls.serverName,
+      insecureSkipVerify: raw.tls_insecure_skip_verify ?? d.backendTls.insecureSkipVerify,
+    };
+    const userHeaders = headerOps(raw.headers, [...path, 'headers']);
+    const inh: Inherited = {
+      retryStatusCodes: raw.retry_status_codes ?? d.retryStatusCodes,
+      policy: raw.load_balancing_policy ?? d.loadBalancingPolicy,
+      mergeQueryArgs: raw.merge_query_args !== undefined && raw.merge_query_args.length > 0 ? raw.merge_query_args : d.mergeQueryArgs,
+      dropParts: raw.drop_src_path_prefix_parts ?? 0,
+      tls,
+      userHeaders,
+    };
+    const routes: CompiledRoute[] = (raw.url_map ?? []).map((e, i) => {
+      const p = [...path, 'url_map', i];
+      if (!e.src_paths?.length && !e.src_hosts?.length && !e.src_query_args?.length && !e.src_headers?.length) {
+        throw new FieldError(p, 'missing `src_paths`, `src_hosts`, `src_query_args` and `src_headers` in `url_map`; set at least one');
+      }
+      if (e.url_prefix === undefined) throw new FieldError(p, 'missing `url_prefix` in `url_map`');
+      return {
+        index: i,
+        srcPaths: regexes(e.src_paths, [...p, 'src_paths']),
+        srcHosts: regexes(e.src_hosts, [...p, 'src_hosts']),
+        srcQueryArgs: queryArgMatchers(e.src_query_args, [...p, 'src_query_args']),
+        srcHeaders: headerMatchers(e.src_headers, [...p, 'src_headers']),
+        ...this.routeOptions(e, inh, p, e.url_prefix, true),
+      };
+    });
+    const fallback = raw.url_prefix !== undefined ? this.routeOptions(raw, inh, path, raw.url_prefix, false) : null;
+    // default_url keeps vmauth's behaviour: the user's headers, no retries, least_loaded.
+    const defaultUrl = raw.default_url !== undefined ? {
+      backends: this.backendSet(raw.default_url, 'least_loaded', new Set(), tls, [...path, 'default_url']),
+      requestHeaders: userHeaders.filter((h) => h.lower !== 'host'),
+      responseHeaders: headerOps(raw.response_headers, [...path, 'response_headers']),
+      hostOverride: userHeaders.find((h) => h.lower === 'host' && h.value !== '')?.value ?? null,
+      keepOriginalHost: raw.keep_original_host ?? false,
+      mergeQueryArgs: new Set<string>(),
+      dropSrcPathPrefixParts: 0,
+      ipFilter: null,
+    } : null;
+    const hasAnyUrls = fallback !== null || routes.length > 0 || defaultUrl !== null;
+    if (kind !== 'unauthorized' && routes.length === 0 && fallback === null) {
+      throw new FieldError(path, 'missing `url_prefix` or `url_map`');
+    }
+
+    const metricName = kind === 'unauthorized' ? '' : raw.name || raw.username || tokenHashName(raw);
+    const metricLabels: Record<string, string> = {};
+    if (metricName !== '') metricLabels['username'] = metricName;
+    for (const [k, v] of Object.entries(raw.metric_labels ?? {})) {
+      if (!LABEL_NAME.test(k)) throw new FieldError([...path, 'metric_labels', k], `invalid label name ${JSON.stringify(k)}; must match ${LABEL_NAME.source}`);
+      metricLabels[k] = v;
+    }
+    const mcr = raw.max_concurrent_requests !== undefined && raw.max_concurrent_requests > 0 ? raw.max_concurrent_requests : d.maxConcurrentPerUserRequests;
+    return deepFreeze({
+      kind,
+      metricName,
+      logName: metricName === '' ? 'unauthorized' : metricName,
+      metricLabels,
+      routes,
+      fallback,
+      defaultUrl,
+      hasAnyUrls,
+      maxConcurrentRequests: mcr,
+      dumpRequestOnErrors: raw.dump_request_on_errors ?? false,
+      accessLog: raw.access_log !== undefined ? { skipStatusCodes: new Set(raw.access_log.filters?.skip_status_codes ?? []) } : null,
+      ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters']),
+    });
+  }
+}
+
+function tokenHashName(raw: RawUser): string {
+  // vmauth labels token users by an xxhash of the token; tenantgate uses a SHA-256 prefix so the
+  // label never reveals the token (documented in docs/compatibility.md).
+  if (raw.bearer_token) return `bearer_token:hash:${credentialDigestHex(raw.bearer_token)}`;
+  if (raw.auth_token) return `auth_token:hash:${credentialDigestHex(raw.auth_token)}`;
+  return '';
+}
+
+const credentialDigestHex = (s: string) => Buffer.from(credentialDigest(s), 'base64').toString('hex').slice(0, 16).toUpperCase();
+
+/** Go's url.Parse for a url_prefix, plus vmauth's sanitizeURLPrefix checks. */
+export function parseUrlPrefix(raw: string, path: ConfigPath) {
+  let u: URL;
+  try { u = new URL(raw); } catch {
+    throw new FieldError(path, `cannot parse ${JSON.stringify(raw)} as a URL; expected e.g. http://host:8428/ or https://host/prefix`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new FieldError(path, `unsupported scheme ${JSON.stringify(u.protocol.slice(0, -1))} in ${JSON.stringify(raw)}; must be http or https`);
+  }
+  if (u.hostname === '') throw new FieldError(path, `missing hostname in ${JSON.stringify(raw)}`);
+  if (u.hostname.startsWith('srv+')) throw new FieldError(path, 'srv+ URLs (DNS SRV discovery) are not supported yet by this tenantgate build');
+  if (u.username !== '' || u.password !== '') throw new FieldError(path, 'credentials inside url_prefix are not supported; set an Authorization header via `headers`');
+  // Keep the raw query exactly as written: vmauth forwards it byte for byte when the client sends none.
+  const noFragment = raw.split('#')[0] as string;
+  const q = noFragment.indexOf('?');
+  const rawQuery = q < 0 ? '' : noFragment.slice(q + 1);
+  const rawPath = (q < 0 ? noFragment : noFragment.slice(0, q)).replace(/^[a-zA-Z]+:\/\/[^/]*/, '');
+  const basePath = unescape(rawPath, false);
+  if (basePath === null) throw new FieldError(path, `invalid percent-encoding in the path of ${JSON.stringify(raw)}`);
+  return {
+    origin: u.origin,
+    host: u.host,
+    basePath,
+    rawQuery,
+    query: parseQuery(rawQuery),
+    display: raw,
+  };
+}
+
+function collectCredentialKeys(raw: RawUser, path: ConfigPath): { kind: UserKind; keys: string[] } {
+  if (raw.auth_token) {
+    if (raw.bearer_token) throw new FieldError([...path, 'bearer_token'], 'bearer_token cannot be specified if auth_token is set');
+    if (raw.username || raw.password) throw new FieldError([...path, 'username'], 'username and password cannot be specified if auth_token is set');
+    return { kind: 'auth_token', keys: [authTokenKey(raw.auth_token)] };
+  }
+  if (raw.bearer_token) {
+    if (raw.username || raw.password) throw new FieldError([...path, 'username'], 'username and password cannot be specified if bearer_token is set');
+    // Like vmauth, a bearer token is also accepted as a Basic auth username with an empty password.
+    return { kind: 'bearer', keys: [bearerTokenKey(raw.bearer_token), basicKey(raw.bearer_token, '')] };
+  }
+  if (raw.username) return { kind: 'basic', keys: [basicKey(raw.username, raw.password ?? '')] };
+  if (raw.jwt !== undefined || raw.mtls !== undefined) return { kind: 'basic', keys: [] };
+  throw new FieldError(path, 'missing authorization options; set username (with password), bearer_token or auth_token');
+}
+
+export function compileConfig(raw: RawAuthConfig, source: string, defaults: CompileDefaults): CompiledConfig {
+  const c = new Compiler(defaults);
+  const byCredential = new Map<string, CompiledUser>();
+  const owner = new Map<string, number>();
+  const users: CompiledUser[] = [];
+  (raw.users ?? []).forEach((u, i) => {
+    const path = ['users', i];
+    const { kind, keys } = collectCredentialKeys(u, path);
+    const user = c.user(u, path, kind);
+    for (const k of keys) {
+      const digest = credentialDigest(k);
+      const prev = owner.get(digest);
+      if (prev !== undefined) {
+        // The credential itself is never echoed: error messages end up in logs.
+        throw new FieldError(path, `duplicate credentials: users[${i}] (${user.logName}) has the same credentials as users[${prev}]; every user needs unique credentials`);
+      }
+      owner.set(digest, i);
+      byCredential.set(digest, user);
+    }
+    users.push(user);
+  });
+
+  let unauthorizedUser: CompiledUser | null = null;
+  if (raw.unauthorized_user !== undefined) {
+    const uu = raw.unauthorized_user;
+    for (const field of ['username', 'password', 'bearer_token', 'auth_token', 'name', 'jwt', 'mtls'] as const) {
+      if (uu[field] !== undefined && uu[field] !== '') {
+        throw new FieldError(['unauthorized_user', field], `field ${field} can't be specified for unauthorized_user section`);
+      }
+    }
+    unauthorizedUser = c.user(uu, ['unauthorized_user'], 'unauthorized');
+  }
+
+  return deepFreeze({
+    source,
+    usersByCredential: byCredential,
+    users,
+    unauthorizedUser,
+    ipFilter: ipFilter(raw.ip_filters, ['ip_filters']),
+    backendSets: c.sets,
+  });
+}
+
+/** Freezes plain objects and arrays; class instances (backend sets, matchers' closures) keep their own rules. */
+function deepFreeze<T>(o: T): T {
+  if (o === null || typeof o !== 'object' || Object.isFrozen(o)) return o;
+  const proto = Object.getPrototypeOf(o);
+  if (proto !== Object.prototype && proto !== Array.prototype) return o;
+  Object.freeze(o);
+  for (const v of Object.values(o as object)) deepFreeze(v);
+  return o;
+}

@@ -1,0 +1,72 @@
+// The compiled, immutable form of -auth.config that the request path reads. Everything a request
+// needs (regexes, parsed URL prefixes, header lists, credential digests) is prepared here once.
+import type { WholeMatcher } from '../lib/regex.ts';
+import type { QueryValues } from '../lib/go-url.ts';
+import type { BackendSet } from '../forward/backend-set.ts';
+import type { IpFilter } from '../authorize/ip-filter.ts';
+
+/** A header to set (`value` non-empty) or remove (`value` empty) — vmauth's `headers` semantics. */
+export interface HeaderOp {
+  readonly name: string;
+  readonly lower: string;
+  readonly value: string;
+}
+
+export interface QueryArgMatcher { readonly name: string; readonly value: WholeMatcher }
+export interface HeaderMatcher { readonly lower: string; readonly value: string }
+
+export interface RouteOptions {
+  readonly backends: BackendSet;
+  readonly requestHeaders: readonly HeaderOp[];
+  readonly responseHeaders: readonly HeaderOp[];
+  /** Host header override from `headers: ["Host: …"]`, or null. */
+  readonly hostOverride: string | null;
+  readonly keepOriginalHost: boolean;
+  readonly mergeQueryArgs: ReadonlySet<string>;
+  readonly dropSrcPathPrefixParts: number;
+  readonly ipFilter: IpFilter | null;
+}
+
+export interface CompiledRoute extends RouteOptions {
+  readonly index: number;
+  readonly srcPaths: readonly WholeMatcher[];
+  readonly srcHosts: readonly WholeMatcher[];
+  readonly srcQueryArgs: readonly QueryArgMatcher[];
+  readonly srcHeaders: readonly HeaderMatcher[];
+}
+
+export type UserKind = 'basic' | 'bearer' | 'auth_token' | 'unauthorized';
+
+export interface CompiledUser {
+  readonly kind: UserKind;
+  /** Metric label value (`name`, else `username`, else a hash of the token); '' for unauthorized_user. */
+  readonly metricName: string;
+  /** Name used in logs and error messages. */
+  readonly logName: string;
+  /** Pre-rendered `{username="…",…}` label set for per-user metrics. */
+  readonly metricLabels: Readonly<Record<string, string>>;
+  readonly routes: readonly CompiledRoute[];
+  /** The user-level `url_prefix` route (no src_* matchers), or null. */
+  readonly fallback: RouteOptions | null;
+  /** `default_url`, used with the `request_path` query arg when nothing matched. */
+  readonly defaultUrl: RouteOptions | null;
+  readonly hasAnyUrls: boolean;
+  readonly maxConcurrentRequests: number;
+  readonly dumpRequestOnErrors: boolean;
+  readonly accessLog: { readonly skipStatusCodes: ReadonlySet<number> } | null;
+  readonly ipFilter: IpFilter | null;
+}
+
+export interface CompiledConfig {
+  /** Where the config came from (path or URL), for messages. */
+  readonly source: string;
+  /** Credential digest (see identify/credentials.ts) → user. */
+  readonly usersByCredential: ReadonlyMap<string, CompiledUser>;
+  readonly users: readonly CompiledUser[];
+  readonly unauthorizedUser: CompiledUser | null;
+  readonly ipFilter: IpFilter | null;
+  /** Every backend set, so a reload can retire them. */
+  readonly backendSets: readonly BackendSet[];
+}
+
+export type { QueryValues };

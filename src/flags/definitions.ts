@@ -1,0 +1,136 @@
+// Every command-line flag tenantgate knows: vmauth's flags (same names, defaults and value syntax)
+// plus tenantgate's own. A vmauth flag that tenantgate does not implement yet is still listed, so
+// passing it fails loudly instead of being mistaken for a typo or silently ignored.
+
+export type FlagKind = 'string' | 'secret' | 'bool' | 'int' | 'float' | 'duration' | 'bytes' | 'strings' | 'ints' | 'bools';
+
+/**
+ * supported: implemented.
+ * planned:   a vmauth flag tenantgate does not implement yet; using it is an error.
+ * no-effect: tunes Go runtime internals that do not exist in Node; accepted with a warning.
+ */
+export type FlagStatus = 'supported' | 'planned' | 'no-effect';
+
+export interface FlagDefinition {
+  readonly name: string;
+  readonly kind: FlagKind;
+  readonly default: string;
+  readonly help: string;
+  readonly status: FlagStatus;
+}
+
+const f = (name: string, kind: FlagKind, def: string, help: string, status: FlagStatus = 'supported'): FlagDefinition =>
+  ({ name, kind, default: def, help, status });
+
+export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
+  // Configuration
+  f('auth.config', 'string', '', 'Path or http(s) URL of the auth config (vmauth -auth.config YAML format).'),
+  f('configCheckInterval', 'duration', '0s', 'Interval for re-reading -auth.config; 0 disables periodic re-reading (SIGHUP and /-/reload still work).'),
+  f('dryRun', 'bool', 'false', 'Only validate -auth.config and exit: 0 when valid, 1 with the error otherwise.'),
+  f('envflag.enable', 'bool', 'false', 'Read flags not given on the command line from environment variables (dots become underscores).'),
+  f('envflag.prefix', 'string', '', 'Prefix of environment variable names read when -envflag.enable is set.'),
+  f('version', 'bool', 'false', 'Print the version and exit.'),
+  f('help', 'bool', 'false', 'Print every flag with its default and exit.'),
+
+  // Listening
+  f('httpListenAddr', 'strings', ':8427', 'TCP address(es) to accept proxied requests on.'),
+  f('httpInternalListenAddr', 'strings', '', 'TCP address(es) serving /metrics, /health, /-/reload and /flags; when set, the main listener no longer serves them.'),
+  f('httpListenAddr.useProxyProtocol', 'bools', 'false', 'Accept PROXY protocol v1/v2 headers on the corresponding -httpListenAddr.', 'planned'),
+  f('http.pathPrefix', 'string', '', 'Serve every path under this prefix.', 'planned'),
+  f('http.idleConnTimeout', 'duration', '1m', 'Timeout for idle client keep-alive connections.'),
+  f('http.connTimeout', 'duration', '2m', 'Close client connections after this long so load spreads after scaling; 0 disables.', 'planned'),
+  f('http.maxGracefulShutdownDuration', 'duration', '7s', 'How long in-flight requests may run after SIGTERM before connections are closed.'),
+  f('http.shutdownDelay', 'duration', '0s', 'Delay between SIGTERM and closing the listeners, during which /health answers 503.'),
+  f('http.disableKeepAlive', 'bool', 'false', 'Close client connections after each response.'),
+  f('http.disableCORS', 'bool', 'false', 'Do not answer OPTIONS requests with permissive CORS headers.'),
+  f('http.disableResponseCompression', 'bool', 'false', 'tenantgate never compresses responses itself; accepted for compatibility.', 'no-effect'),
+  f('http.header.hsts', 'string', '', 'Value of the Strict-Transport-Security response header.'),
+  f('http.header.csp', 'string', '', 'Value of the Content-Security-Policy response header.'),
+  f('http.header.frameOptions', 'string', '', 'Value of the X-Frame-Options response header.'),
+  f('http.header.disableServerHostname', 'bool', 'false', 'Accepted for compatibility; tenantgate never sends X-Server-Hostname.', 'no-effect'),
+  f('httpAuth.username', 'string', '', 'Basic auth username required for the built-in endpoints.', 'planned'),
+  f('httpAuth.password', 'secret', '', 'Basic auth password required for the built-in endpoints.', 'planned'),
+  f('enableTCP6', 'bool', 'false', 'Listen on IPv6 too when -httpListenAddr has no host.', 'planned'),
+  f('tls', 'bools', 'false', 'Serve HTTPS on the corresponding -httpListenAddr.', 'planned'),
+  f('tlsCertFile', 'strings', '', 'TLS certificate file per -httpListenAddr.', 'planned'),
+  f('tlsKeyFile', 'strings', '', 'TLS key file per -httpListenAddr.', 'planned'),
+  f('tlsMinVersion', 'strings', '', 'Minimum TLS version per -httpListenAddr (TLS12, TLS13).', 'planned'),
+  f('tlsCipherSuites', 'strings', '', 'Allowed TLS cipher suites.', 'planned'),
+  f('mtls', 'bools', 'false', 'Require client certificates on the corresponding -httpListenAddr.', 'planned'),
+  f('mtlsCAFile', 'strings', '', 'CA file for verifying client certificates.', 'planned'),
+  f('httpRealIPHeader', 'string', '', 'Header holding the real client IP (set by a trusted proxy in front).', 'planned'),
+
+  // Authentication
+  f('httpAuthHeader', 'strings', '', 'Request header(s) to read auth tokens from; default Authorization.'),
+  f('logInvalidAuthTokens', 'bool', 'false', 'Log requests with invalid auth tokens (the token value itself is never logged).'),
+  f('unauthorizedResponseDelay', 'duration', '2s', 'tenantgate: delay (plus up to 1s of jitter) before answering 401 to an invalid credential, against brute force; 0 disables.'),
+  f('reloadAuthKey', 'secret', '', 'authKey query arg required by /-/reload.'),
+  f('metricsAuthKey', 'secret', '', 'authKey query arg required by /metrics.'),
+  f('flagsAuthKey', 'secret', '', 'authKey query arg required by /flags.'),
+  f('pprofAuthKey', 'secret', '', 'authKey query arg required by /debug/pprof.', 'planned'),
+
+  // Routing and forwarding
+  f('mergeQueryArgs', 'strings', '', 'Client query args that are merged with (rather than replaced by) url_prefix args of the same name.'),
+  f('loadBalancingPolicy', 'string', 'least_loaded', 'Default load balancing policy: least_loaded or first_available.'),
+  f('retryStatusCodes', 'ints', '', 'Backend response status codes on which a request is retried at another backend.'),
+  f('maxRequestBodySizeToRetry', 'bytes', '16KiB', 'Largest request body kept in memory so the request can be retried at another backend; 0 disables retries.'),
+  f('requestBufferSize', 'bytes', '32KiB', 'Request body bytes read before taking a concurrency slot, so slow clients do not hold backend connections; 0 disables.'),
+  f('failTimeout', 'duration', '3s', 'How long a failed backend is skipped by load balancing.'),
+  f('idleConnTimeout', 'duration', '50s', 'Timeout for idle keep-alive connections to backends.'),
+  f('maxIdleConnsPerBackend', 'int', '100', 'Maximum connections kept per backend.'),
+  f('responseTimeout', 'duration', '5m', 'Timeout for receiving the response headers from a backend.'),
+  f('removeXFFHTTPHeaderValue', 'bool', 'false', 'Drop the client-supplied X-Forwarded-For value instead of appending to it.'),
+  f('discoverBackendIPs', 'bool', 'false', 'Resolve url_prefix hostnames to all their IPs and balance over them.', 'planned'),
+  f('discoverBackendIPsInterval', 'duration', '10s', 'Re-resolution interval for -discoverBackendIPs.', 'planned'),
+  f('backend.tlsInsecureSkipVerify', 'bool', 'false', 'Skip TLS verification of HTTPS backends.'),
+  f('backend.TLSCAFile', 'string', '', 'CA file for verifying HTTPS backends.'),
+  f('backend.TLSCertFile', 'string', '', 'Client certificate presented to HTTPS backends.'),
+  f('backend.TLSKeyFile', 'string', '', 'Client key presented to HTTPS backends.'),
+  f('backend.TLSServerName', 'string', '', 'TLS server name sent to HTTPS backends.'),
+
+  // Concurrency
+  f('maxConcurrentRequests', 'int', '1000', 'Global limit of concurrently proxied requests; excess requests queue up to -maxQueueDuration, then get 429.'),
+  f('maxConcurrentPerUserRequests', 'int', '100', 'Per-user limit of concurrently proxied requests unless the user sets max_concurrent_requests.'),
+  f('maxQueueDuration', 'duration', '10s', 'How long a request waits for a concurrency slot (or for its buffered body) before it is rejected.'),
+
+  // Logging
+  f('loggerLevel', 'string', 'INFO', 'Minimum log level: INFO, WARN, ERROR, FATAL, PANIC.'),
+  f('loggerFormat', 'string', 'default', 'Log format: default (VictoriaMetrics-style text) or json.'),
+  f('loggerOutput', 'string', 'stderr', 'Log output: stderr or stdout.'),
+  f('loggerTimezone', 'string', 'UTC', 'Time zone of log timestamps; only UTC is supported.', 'no-effect'),
+  f('loggerDisableTimestamps', 'bool', 'false', 'Omit timestamps from log lines.'),
+  f('loggerErrorsPerSecondLimit', 'int', '0', 'Rate limit for error log lines.', 'planned'),
+  f('loggerWarnsPerSecondLimit', 'int', '0', 'Rate limit for warning log lines.', 'planned'),
+  f('loggerJSONFields', 'string', '', 'Renames fields of JSON log lines.', 'planned'),
+  f('loggerMaxArgLen', 'int', '5000', 'Longest logged argument before it is shortened.', 'no-effect'),
+
+  // Metrics
+  f('metrics.exposeMetadata', 'bool', 'false', 'Accepted for compatibility; tenantgate always exposes TYPE and HELP lines.', 'no-effect'),
+  f('pushmetrics.url', 'strings', '', 'Push /metrics to these URLs periodically.', 'planned'),
+  f('pushmetrics.interval', 'duration', '10s', 'Interval for -pushmetrics.url.', 'planned'),
+  f('pushmetrics.extraLabel', 'strings', '', 'Extra labels for pushed metrics.', 'planned'),
+  f('pushmetrics.header', 'strings', '', 'Extra headers for -pushmetrics.url.', 'planned'),
+  f('pushmetrics.disableCompression', 'bool', 'false', 'Do not compress pushed metrics.', 'planned'),
+
+  // Go runtime tuning that has no counterpart in Node
+  f('memory.allowedPercent', 'float', '60', 'Go memory tuning; no effect in tenantgate.', 'no-effect'),
+  f('memory.allowedBytes', 'bytes', '0', 'Go memory tuning; no effect in tenantgate.', 'no-effect'),
+  f('fs.maxConcurrency', 'int', '0', 'Go file-system tuning; no effect in tenantgate.', 'no-effect'),
+  f('filestream.disableFadvise', 'bool', 'false', 'Go file-system tuning; no effect in tenantgate.', 'no-effect'),
+  f('internStringCacheExpireDuration', 'duration', '6m', 'Go string interning; no effect in tenantgate.', 'no-effect'),
+  f('internStringDisableCache', 'bool', 'false', 'Go string interning; no effect in tenantgate.', 'no-effect'),
+  f('internStringMaxLen', 'int', '500', 'Go string interning; no effect in tenantgate.', 'no-effect'),
+  f('secret.flags', 'strings', '', 'Extra flag names whose values are hidden at /flags and in logs.'),
+
+  // Enterprise-only in vmauth
+  f('eula', 'bool', 'false', 'vmauth Enterprise licence flag; tenantgate needs no licence.', 'no-effect'),
+  f('license', 'secret', '', 'vmauth Enterprise licence; tenantgate needs no licence.', 'no-effect'),
+  f('licenseFile', 'string', '', 'vmauth Enterprise licence file; tenantgate needs no licence.', 'no-effect'),
+  f('license.forceOffline', 'bool', 'false', 'vmauth Enterprise licence flag; tenantgate needs no licence.', 'no-effect'),
+  f('licenseFile.reloadInterval', 'duration', '1h', 'vmauth Enterprise licence flag; tenantgate needs no licence.', 'no-effect'),
+  f('tlsAutocertHosts', 'strings', '', "Let's Encrypt hosts (vmauth Enterprise).", 'planned'),
+  f('tlsAutocertEmail', 'string', '', "Let's Encrypt contact (vmauth Enterprise).", 'planned'),
+  f('tlsAutocertCacheDir', 'string', '', "Let's Encrypt cache dir (vmauth Enterprise).", 'planned'),
+];
+
+export const FLAGS_BY_NAME: ReadonlyMap<string, FlagDefinition> = new Map(FLAG_DEFINITIONS.map((d) => [d.name, d]));

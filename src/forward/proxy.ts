@@ -1,0 +1,111 @@
+// One attempt to proxy a request to one backend, streaming the response straight into the
+// client's response (no intermediate Readable). The caller decides about failover: an attempt
+// reports whether the client already got a response or whether another backend may be tried.
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { HeaderOp } from '../config/model.ts';
+import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.ts';
+
+export interface OutgoingRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: string[];
+  readonly body: Buffer | AsyncIterable<Buffer> | null;
+}
+
+export type AttemptResult =
+  /** The client got the backend's response (`complete` false when the body broke off). */
+  | { readonly kind: 'responded'; readonly status: number; readonly complete: boolean }
+  /** Nothing was sent to the client; the backend failed to connect or answer. */
+  | { readonly kind: 'failed'; readonly error: Error }
+  /** Nothing was sent to the client; the backend answered with a status listed for retries. */
+  | { readonly kind: 'retry-status'; readonly status: number }
+  /** The client went away. */
+  | { readonly kind: 'client-gone' };
+
+export interface ResponseOptions {
+  readonly responseHeaders: readonly HeaderOp[];
+  readonly extraResponseHeaders: readonly (readonly [string, string])[];
+  readonly retryStatusCodes: ReadonlySet<number>;
+}
+
+class RetryStatus extends Error {}
+
+export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: ServerResponse, opts: ResponseOptions, clientGone: AbortSignal): Promise<AttemptResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let status = 0;
+    let controller: Dispatcher.DispatchController | null = null;
+    const settle = (r: AttemptResult) => {
+      if (settled) return;
+      settled = true;
+      clientGone.removeEventListener('abort', onClientGone);
+      resolve(r);
+    };
+    const onClientGone = () => {
+      controller?.abort(new Error('client disconnected'));
+      settle({ kind: 'client-gone' });
+    };
+    if (clientGone.aborted) { settle({ kind: 'client-gone' }); return; }
+    clientGone.addEventListener('abort', onClientGone, { once: true });
+
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) { controller = c; },
+      onResponseStart(c, statusCode, headers) {
+        status = statusCode;
+        if (opts.retryStatusCodes.has(statusCode)) {
+          c.abort(new RetryStatus());
+          settle({ kind: 'retry-status', status: statusCode });
+          return;
+        }
+        res.writeHead(statusCode, responseHeaders(headers, opts));
+        // Flush headers at once: streaming APIs (live tail, long exports) must not wait for a body chunk.
+        res.flushHeaders();
+      },
+      onResponseData(c, chunk) {
+        if (!res.write(chunk)) {
+          c.pause();
+          res.once('drain', () => c.resume());
+        }
+      },
+      onResponseEnd() {
+        res.end();
+        settle({ kind: 'responded', status, complete: true });
+      },
+      onResponseError(_c, err) {
+        if (settled) return;
+        if (clientGone.aborted) { settle({ kind: 'client-gone' }); return; }
+        if (res.headersSent) {
+          // The status is already on the wire: cut the connection so the client sees a broken
+          // response instead of a truncated one that looks complete.
+          res.destroy(err);
+          settle({ kind: 'responded', status, complete: false });
+          return;
+        }
+        settle({ kind: 'failed', error: err });
+      },
+    };
+    try {
+      const body = out.body === null || Buffer.isBuffer(out.body) ? out.body : Readable.from(out.body, { objectMode: false });
+      dispatcher.dispatch({ path: out.path, method: out.method, headers: out.headers, body }, handler);
+    } catch (err) {
+      settle({ kind: 'failed', error: err as Error });
+    }
+  });
+}
+
+function responseHeaders(headers: Record<string, string | string[] | undefined>, opts: ResponseOptions): Record<string, string | string[]> {
+  const conn = connectionTokens(headers['connection']);
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined || HOP_BY_HOP.has(name) || (conn !== null && conn.has(name))) continue;
+    out[name] = v;
+  }
+  for (const o of opts.responseHeaders) {
+    if (o.value === '') delete out[o.lower]; else out[o.lower] = o.value;
+  }
+  for (const [k, v] of opts.extraResponseHeaders) out[k] = v;
+  return out;
+}

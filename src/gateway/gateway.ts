@@ -1,0 +1,310 @@
+// The request pipeline: listen → identify → authorize → route → forward → observe.
+// Holds the current config snapshot; a reload swaps it in one assignment, and each request
+// keeps the snapshot it started with.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { normalizeIp } from '../authorize/ip-filter.ts';
+import type { IpFilter } from '../authorize/ip-filter.ts';
+import type { CompiledConfig, CompiledUser, RouteOptions } from '../config/model.ts';
+import type { Backend } from '../forward/backend-set.ts';
+import { attempt, type OutgoingRequest } from '../forward/proxy.ts';
+import { buildRequestHeaders } from '../forward/request-headers.ts';
+import { credentialDigest, requestCredentialKeys } from '../identify/credentials.ts';
+import { Semaphore } from '../limit/semaphore.ts';
+import type { Logger } from '../observe/logger.ts';
+import { logAccess, redactHeaders, redactUri } from '../observe/access-log.ts';
+import type { Metrics, RequestStats } from '../observe/metrics.ts';
+import { matchRoute } from '../route/match-route.ts';
+import { parseRequestTarget, targetString, type RequestTarget } from '../route/request-target.ts';
+import { buildDefaultUrlPath, buildTargetPath } from '../route/target-url.ts';
+import type { GatewayOptions } from './options.ts';
+import { bufferBody, type BufferedBody } from './request-body.ts';
+import { refuse, sendText } from './respond.ts';
+
+interface UserRuntime {
+  readonly stats: RequestStats;
+  readonly limit: Semaphore;
+}
+
+/** Network errors after which vmauth retries once at the same backend (a stale keep-alive socket). */
+const TRIVIAL_NET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+export class Gateway {
+  #config: CompiledConfig;
+  readonly #opts: GatewayOptions;
+  readonly #metrics: Metrics;
+  readonly #log: Logger;
+  readonly #global: Semaphore;
+  readonly #runtime = new WeakMap<CompiledUser, UserRuntime>();
+  /** Per-user semaphores survive reloads when the user's metric identity is unchanged. */
+  readonly #limits = new Map<string, Semaphore>();
+
+  constructor(config: CompiledConfig, opts: GatewayOptions, metrics: Metrics, log: Logger) {
+    this.#opts = opts;
+    this.#metrics = metrics;
+    this.#log = log;
+    this.#global = new Semaphore(opts.maxConcurrentRequests);
+    metrics.gauge('vmauth_concurrent_requests_capacity', () => this.#global.capacity);
+    metrics.gauge('vmauth_concurrent_requests_current', () => this.#global.current);
+    this.#config = config;
+    this.#prepare(config);
+  }
+
+  get config(): CompiledConfig { return this.#config; }
+
+  /** Atomically replaces the config; requests in flight finish on the snapshot they started with. */
+  swapConfig(next: CompiledConfig): void {
+    this.#prepare(next);
+    this.#config = next;
+  }
+
+  #prepare(config: CompiledConfig): void {
+    this.#metrics.hasUnauthorizedUser = config.unauthorizedUser !== null;
+    const users = config.unauthorizedUser !== null ? [...config.users, config.unauthorizedUser] : config.users;
+    for (const u of users) {
+      const stats = u.kind === 'unauthorized' ? this.#metrics.unauthorized : this.#metrics.userStats(u.metricLabels);
+      const key = u.kind === 'unauthorized' ? '\0unauthorized' : JSON.stringify(u.metricLabels);
+      let limit = this.#limits.get(key);
+      if (limit === undefined) { limit = new Semaphore(u.maxConcurrentRequests); this.#limits.set(key, limit); }
+      limit.capacity = u.maxConcurrentRequests;
+      stats.capacity = u.maxConcurrentRequests;
+      this.#runtime.set(u, { stats, limit });
+    }
+  }
+
+  /** Entry point for proxied requests. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const start = performance.now();
+    const target = parseRequestTarget(req.url ?? '/');
+    if (target === null) {
+      refuse(res, this.#metrics, 'bad_request_target', 'cannot parse the request path: invalid percent-encoding');
+      return;
+    }
+    const config = this.#config;
+    if (config.ipFilter !== null && !this.#ipAllowed(config.ipFilter, req)) {
+      refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied');
+      return;
+    }
+
+    const keys = requestCredentialKeys(req.headers, this.#opts.authHeaderNames);
+    const uu = config.unauthorizedUser;
+    if (keys.length === 0) {
+      if (uu !== null && uu.hasAnyUrls) { void this.#process(req, res, uu, target, start); return; }
+      const status = refuse(res, this.#metrics, 'missing_auth', "missing 'Authorization' request header", { 'www-authenticate': 'Basic realm="Restricted"' });
+      this.#access(uu, req, status, start, 'unauthorized');
+      return;
+    }
+    for (const k of keys) {
+      const user = config.usersByCredential.get(credentialDigest(k));
+      if (user !== undefined) { void this.#process(req, res, user, target, start); return; }
+    }
+    if (uu !== null && uu.hasAnyUrls) { void this.#process(req, res, uu, target, start); return; }
+    void this.#rejectInvalidCredentials(req, res, uu, start);
+  }
+
+  async #rejectInvalidCredentials(req: IncomingMessage, res: ServerResponse, uu: CompiledUser | null, start: number): Promise<void> {
+    this.#metrics.requestError('invalid_auth_token');
+    if (this.#opts.logInvalidAuthTokens) {
+      // The presented credential is never logged, only where it came from.
+      this.#log.warn('cannot authorize request: invalid auth token', { remote_addr: clientAddr(req), request_uri: redactUri(req.url ?? '') });
+    }
+    // A random 2–3 s pause (as vmauth) makes guessing credentials slow.
+    if (this.#opts.unauthorizedDelayMs > 0) {
+      const ac = new AbortController();
+      const onClose = () => ac.abort();
+      req.once('close', onClose);
+      try { await delay(this.#opts.unauthorizedDelayMs + Math.random() * 1000, undefined, { signal: ac.signal }); } catch { /* client left */ }
+      req.off('close', onClose);
+    }
+    sendText(res, 401, 'Unauthorized');
+    this.#access(uu, req, 401, start, 'unauthorized');
+  }
+
+  #ipAllowed(filter: IpFilter, req: IncomingMessage): boolean {
+    let ip = req.socket.remoteAddress ?? '';
+    if (filter.realIpHeader !== null) {
+      const h = req.headers[filter.realIpHeader];
+      const v = Array.isArray(h) ? h[0] : h;
+      if (v !== undefined && v !== '') ip = (v.split(',')[0] as string).trim();
+    }
+    return filter.allows(ip);
+  }
+
+  async #process(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, start: number): Promise<void> {
+    const rt = this.#runtime.get(user) as UserRuntime;
+    const stats = rt.stats;
+    stats.requests++;
+    let status = 0;
+    const gone = new AbortController();
+    const onClose = () => { if (!res.writableFinished) gone.abort(); };
+    res.once('close', onClose);
+    let globalHeld = false;
+    let userHeld = false;
+    try {
+      if (user.ipFilter !== null && !this.#ipAllowed(user.ipFilter, req)) {
+        status = refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this user');
+        return;
+      }
+      const opts = this.#opts;
+      globalHeld = this.#global.tryAcquire() || await this.#global.acquire(opts.maxQueueDurationMs, gone.signal);
+      if (!globalHeld) {
+        if (gone.signal.aborted) { this.#metrics.requestError('client_canceled'); return; }
+        this.#metrics.inc('vmauth_concurrent_requests_limit_reached_total');
+        status = refuse(res, this.#metrics, 'concurrency_limit',
+          `cannot start executing the request during -maxQueueDuration=${opts.maxQueueDurationMs / 1000}s because -maxConcurrentRequests=${this.#global.capacity} concurrent requests are executed`,
+          { 'retry-after': '10' });
+        return;
+      }
+      const body = await bufferBody(req, Math.max(opts.requestBufferSize, opts.maxRequestBodySizeToRetry), opts.maxQueueDurationMs);
+      if (body.kind === 'timeout') {
+        status = refuse(res, this.#metrics, 'reject_slow_client',
+          `reject request from the user ${user.logName} because the request body couldn't be read in -maxQueueDuration=${opts.maxQueueDurationMs / 1000}s; read ${body.bytes} bytes`);
+        req.destroy();
+        return;
+      }
+      if (body.kind === 'error') {
+        status = refuse(res, this.#metrics, 'body_read_error', `cannot read request body: ${body.error.message}`);
+        return;
+      }
+      userHeld = rt.limit.tryAcquire() || await rt.limit.acquire(opts.maxQueueDurationMs, gone.signal);
+      if (!userHeld) {
+        if (gone.signal.aborted) { this.#metrics.requestError('client_canceled'); return; }
+        stats.limitReached++;
+        status = refuse(res, this.#metrics, 'concurrency_limit',
+          `cannot start executing the request during -maxQueueDuration=${opts.maxQueueDurationMs / 1000}s because ${rt.limit.capacity} concurrent requests from the user ${user.logName} are executed`,
+          { 'retry-after': '10' });
+        return;
+      }
+      stats.current++;
+      try {
+        status = await this.#route(req, res, user, target, body, stats, gone.signal);
+      } finally {
+        stats.current--;
+      }
+    } catch (err) {
+      this.#log.error('unexpected error while proxying', { error: (err as Error).stack ?? String(err) });
+      stats.errors++;
+      if (!res.headersSent) { sendText(res, 500, 'internal error'); status = 500; } else res.destroy();
+    } finally {
+      if (userHeld) rt.limit.release();
+      if (globalHeld) this.#global.release();
+      res.off('close', onClose);
+      const seconds = (performance.now() - start) / 1000;
+      stats.durationSum += seconds;
+      stats.durationCount++;
+      this.#access(user, req, status, start, user.logName);
+    }
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, body: BufferedBody, stats: RequestStats, gone: AbortSignal): Promise<number> {
+    const match = matchRoute(user, target.path, target.rawQuery, req);
+    let route: RouteOptions;
+    let isDefault = false;
+    if (match !== null) {
+      route = match.route;
+    } else if (user.defaultUrl !== null) {
+      route = user.defaultUrl;
+      isDefault = true;
+    } else {
+      // A request without credentials that unauthorized_user cannot route must be asked for
+      // credentials: another user may have that route (vmauth issue 5236).
+      if ((user.kind === 'unauthorized' || user.kind === 'auth_token') && this.#config.usersByCredential.size > 0) {
+        return refuse(res, this.#metrics, 'missing_auth', "missing 'Authorization' request header", { 'www-authenticate': 'Basic realm="Restricted"' });
+      }
+      stats.errors++;
+      const dump = user.dumpRequestOnErrors ? ' ' + debugInfo(req, target) : '';
+      if (user.dumpRequestOnErrors) this.#log.warn(`user ${user.logName} missing route for ${JSON.stringify(targetString(target))}${dump}`);
+      return refuse(res, this.#metrics, 'missing_route', `missing route for ${JSON.stringify(targetString(target))}${dump}`);
+    }
+    if (route.ipFilter !== null && !this.#ipAllowed(route.ipFilter, req)) {
+      return refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this route');
+    }
+    return this.#forward(req, res, user, target, route, isDefault, body, stats, gone);
+  }
+
+  async #forward(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, route: RouteOptions, isDefault: boolean, body: BufferedBody, stats: RequestStats, gone: AbortSignal): Promise<number> {
+    const set = route.backends;
+    const canRetry = body.kind === 'none' || (body.kind === 'whole' && body.data.length <= this.#opts.maxRequestBodySizeToRetry);
+    const payload = body.kind === 'whole' ? body.data : body.kind === 'stream' ? body.stream : null;
+    const clientIp = clientIpOf(req);
+    const respOpts = {
+      responseHeaders: route.responseHeaders,
+      extraResponseHeaders: this.#opts.securityHeaders,
+      retryStatusCodes: canRetry ? set.retryStatusCodes : EMPTY,
+    };
+    const attempts = set.backends.length;
+    for (let i = 0; i < attempts; i++) {
+      const backend: Backend = set.acquire(Date.now());
+      const t = backend.target;
+      const host = route.keepOriginalHost ? (req.headers.host ?? t.host) : (route.hostOverride ?? t.host);
+      const out: OutgoingRequest = {
+        method: req.method ?? 'GET',
+        path: isDefault ? buildDefaultUrlPath(t, target) : buildTargetPath(t, target, route.dropSrcPathPrefixParts, route.mergeQueryArgs),
+        headers: buildRequestHeaders(req, route.requestHeaders, { clientIp, removeXffValue: this.#opts.removeXffValue, host }),
+        body: payload,
+      };
+      stats.backendRequests++;
+      let result = await attempt(backend.dispatcher, out, res, respOpts, gone);
+      if (result.kind === 'failed' && canRetry && TRIVIAL_NET_ERRORS.has(errCode(result.error))) {
+        stats.backendRequests++;
+        result = await attempt(backend.dispatcher, out, res, respOpts, gone);
+      }
+      set.release(backend);
+      switch (result.kind) {
+        case 'responded':
+          if (!result.complete) stats.errors++;
+          return result.status;
+        case 'client-gone':
+          this.#metrics.requestError('client_canceled');
+          return 499;
+        case 'retry-status':
+          stats.backendErrors++;
+          this.#log.warn(`request to ${safeUrl(t.display)} failed with status ${result.status} listed in retry_status_codes; retrying at another backend`, { user: user.logName });
+          continue;
+        case 'failed': {
+          stats.backendErrors++;
+          set.markBroken(backend, Date.now());
+          if (!canRetry) {
+            stats.errors++;
+            return refuse(res, this.#metrics, 'backend_error_no_retry', `cannot proxy the request to ${safeUrl(t.display)}: ${result.error.message}`);
+          }
+          this.#log.warn(`request to ${safeUrl(t.display)} failed: ${result.error.message}; retrying at another backend`, { user: user.logName });
+          continue;
+        }
+      }
+    }
+    stats.errors++;
+    return refuse(res, this.#metrics, 'backends_unavailable',
+      `all the ${attempts} backends for the user ${JSON.stringify(user.logName)} are unavailable for proxying the request`);
+  }
+
+  #access(user: CompiledUser | null, req: IncomingMessage, status: number, start: number, name: string): void {
+    if (user === null || user.accessLog === null || user.accessLog.skipStatusCodes.has(status)) return;
+    logAccess(this.#log, req, status, performance.now() - start, name);
+  }
+}
+
+const EMPTY: ReadonlySet<number> = new Set();
+
+function errCode(err: Error): string {
+  return (err as { code?: string }).code ?? '';
+}
+
+function clientIpOf(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  return normalizeIp(a) ?? a;
+}
+
+function clientAddr(req: IncomingMessage): string {
+  return `${clientIpOf(req)}:${req.socket.remotePort ?? 0}`;
+}
+
+/** A backend URL for messages: no query string, which may hold secrets such as auth keys. */
+function safeUrl(display: string): string {
+  const q = display.indexOf('?');
+  return q < 0 ? display : display.slice(0, q);
+}
+
+function debugInfo(req: IncomingMessage, target: RequestTarget): string {
+  return `(host: ${JSON.stringify(req.headers.host ?? '')}; path: ${JSON.stringify(target.path)}; args: ${JSON.stringify(redactUri('?' + target.rawQuery).slice(1))}; headers: ${JSON.stringify(redactHeaders(req.rawHeaders))})`;
+}

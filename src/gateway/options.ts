@@ -1,0 +1,16 @@
+// Runtime options derived from command-line flags, resolved once at start-up.
+import type { CompileDefaults } from '../config/compile.ts';
+
+export interface GatewayOptions {
+  readonly authHeaderNames: readonly string[];
+  readonly logInvalidAuthTokens: boolean;
+  readonly unauthorizedDelayMs: number;
+  readonly removeXffValue: boolean;
+  readonly maxRequestBodySizeToRetry: number;
+  readonly requestBufferSize: number;
+  readonly maxConcurrentRequests: number;
+  readonly maxQueueDurationMs: number;
+  readonly disableCors: boolean;
+  readonly securityHeaders: readonly (readonly [string, string])[];
+  readonly compile: CompileDefaults;
+}

@@ -1,0 +1,64 @@
+// Process logger. The default format follows VictoriaMetrics' text lines
+// (`<ts>\t<level>\t<caller>\t<message>`) so existing log pipelines keep parsing them;
+// `-loggerFormat=json` writes one JSON object per line. Writes are synchronous: log lines are
+// rare off the hot path, and a crash must not lose the line that explains it.
+import { writeSync } from 'node:fs';
+
+export type LogLevel = 'info' | 'warn' | 'error' | 'fatal';
+const RANK: Record<LogLevel, number> = { info: 0, warn: 1, error: 2, fatal: 3 };
+
+export interface LoggerOptions {
+  readonly level: string;
+  readonly format: string;
+  readonly output: string;
+  readonly disableTimestamps: boolean;
+}
+
+export class Logger {
+  readonly #min: number;
+  readonly #json: boolean;
+  readonly #fd: number;
+  readonly #ts: boolean;
+
+  constructor(opts: LoggerOptions) {
+    const lvl = opts.level.toLowerCase();
+    const map: Record<string, LogLevel> = { info: 'info', warn: 'warn', error: 'error', fatal: 'fatal', panic: 'fatal' };
+    const level = map[lvl];
+    if (level === undefined) throw new Error(`invalid -loggerLevel=${JSON.stringify(opts.level)}; expected INFO, WARN, ERROR, FATAL or PANIC`);
+    if (opts.format !== 'default' && opts.format !== 'json') throw new Error(`invalid -loggerFormat=${JSON.stringify(opts.format)}; expected default or json`);
+    if (opts.output !== 'stderr' && opts.output !== 'stdout') throw new Error(`invalid -loggerOutput=${JSON.stringify(opts.output)}; expected stderr or stdout`);
+    this.#min = RANK[level];
+    this.#json = opts.format === 'json';
+    this.#fd = opts.output === 'stdout' ? 1 : 2;
+    this.#ts = !opts.disableTimestamps;
+  }
+
+  enabled(level: LogLevel): boolean {
+    return RANK[level] >= this.#min;
+  }
+
+  log(level: LogLevel, msg: string, fields?: Readonly<Record<string, unknown>>): void {
+    if (RANK[level] < this.#min) return;
+    let line: string;
+    if (this.#json) {
+      line = JSON.stringify({ ...(this.#ts ? { ts: new Date().toISOString() } : {}), level, caller: 'tenantgate', msg, ...fields });
+    } else {
+      const extra = fields ? ' ' + logfmt(fields) : '';
+      line = `${this.#ts ? new Date().toISOString() + '\t' : ''}${level}\ttenantgate\t${msg}${extra}`;
+    }
+    try { writeSync(this.#fd, line + '\n'); } catch { /* the log sink is gone; nothing better to do */ }
+  }
+
+  info(msg: string, fields?: Readonly<Record<string, unknown>>): void { this.log('info', msg, fields); }
+  warn(msg: string, fields?: Readonly<Record<string, unknown>>): void { this.log('warn', msg, fields); }
+  error(msg: string, fields?: Readonly<Record<string, unknown>>): void { this.log('error', msg, fields); }
+}
+
+/** `key="value" key2=3` with Go %q-style quoting for strings. */
+export function logfmt(fields: Readonly<Record<string, unknown>>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    parts.push(`${k}=${typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(String(v ?? ''))}`);
+  }
+  return parts.join(' ');
+}

@@ -1,0 +1,125 @@
+// /metrics in Prometheus text format with vmauth's metric names, so the vmauth Grafana dashboard
+// and alerts keep working. Per-user and per-reason counters are plain numbers bumped on the hot
+// path and rendered only when scraped; process and Node runtime metrics come from prom-client.
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+const HELP: Record<string, string> = {
+  vmauth_config_last_reload_successful: 'Whether the last config reload succeeded (1) or failed (0).',
+  vmauth_config_last_reload_success_timestamp_seconds: 'Unix time of the last successful config reload.',
+  vmauth_config_last_reload_total: 'Config reload attempts.',
+  vmauth_config_last_reload_errors_total: 'Failed config reload attempts.',
+  vmauth_concurrent_requests_limit_reached_total: 'Requests refused because -maxConcurrentRequests was reached.',
+  vmauth_http_requests_total: 'Requests to built-in endpoints.',
+};
+
+export class RequestStats {
+  requests = 0;
+  errors = 0;
+  backendRequests = 0;
+  backendErrors = 0;
+  durationSum = 0;
+  durationCount = 0;
+  limitReached = 0;
+  current = 0;
+  capacity = 0;
+}
+
+const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+
+export function labelString(labels: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(labels).sort();
+  if (keys.length === 0) return '';
+  return '{' + keys.map((k) => `${k}="${escapeLabel(labels[k] as string)}"`).join(',') + '}';
+}
+
+export class Metrics {
+  readonly #runtime = new Registry();
+  /** Keyed by rendered label set; users with equal labels share counters, as in vmauth. */
+  readonly #users = new Map<string, RequestStats>();
+  readonly unauthorized = new RequestStats();
+  readonly #errorsByReason = new Map<string, number>();
+  readonly #counters = new Map<string, number>();
+  readonly #gauges = new Map<string, () => number>();
+  hasUnauthorizedUser = false;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.#runtime });
+  }
+
+  userStats(labels: Readonly<Record<string, string>>): RequestStats {
+    const key = labelString(labels);
+    let s = this.#users.get(key);
+    if (s === undefined) { s = new RequestStats(); this.#users.set(key, s); }
+    return s;
+  }
+
+  /** vmauth_http_request_errors_total{reason=…} and tenantgate_requests_denied_total{reason=…}. */
+  requestError(reason: string): void {
+    this.#errorsByReason.set(reason, (this.#errorsByReason.get(reason) ?? 0) + 1);
+  }
+
+  inc(name: string, by = 1): void {
+    this.#counters.set(name, (this.#counters.get(name) ?? 0) + by);
+  }
+
+  set(name: string, value: number): void {
+    this.#counters.set(name, value);
+  }
+
+  gauge(name: string, read: () => number): void {
+    this.#gauges.set(name, read);
+  }
+
+  async render(): Promise<string> {
+    const out: string[] = [];
+    const family = (name: string, type: string, help: string, rows: [string, number][]) => {
+      if (rows.length === 0) return;
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, v] of rows) out.push(`${name}${labels} ${v}`);
+    };
+    const users = [...this.#users.entries()];
+    const perUser = (pick: (s: RequestStats) => number): [string, number][] => users.map(([k, s]) => [k, pick(s)]);
+    family('vmauth_user_requests_total', 'counter', 'Requests served per user.', perUser((s) => s.requests));
+    family('vmauth_user_request_errors_total', 'counter', 'Request errors per user.', perUser((s) => s.errors));
+    family('vmauth_user_request_backend_requests_total', 'counter', 'Backend requests per user.', perUser((s) => s.backendRequests));
+    family('vmauth_user_request_backend_errors_total', 'counter', 'Backend request errors per user.', perUser((s) => s.backendErrors));
+    family('vmauth_user_concurrent_requests_limit_reached_total', 'counter', 'Requests refused per user because of its concurrency limit.', perUser((s) => s.limitReached));
+    family('vmauth_user_concurrent_requests_capacity', 'gauge', 'Concurrency limit per user.', perUser((s) => s.capacity));
+    family('vmauth_user_concurrent_requests_current', 'gauge', 'Requests in flight per user.', perUser((s) => s.current));
+    if (users.length > 0) {
+      out.push('# HELP vmauth_user_request_duration_seconds Request duration per user.', '# TYPE vmauth_user_request_duration_seconds summary');
+      for (const [k, s] of users) {
+        out.push(`vmauth_user_request_duration_seconds_sum${k} ${s.durationSum}`, `vmauth_user_request_duration_seconds_count${k} ${s.durationCount}`);
+      }
+    }
+    if (this.hasUnauthorizedUser) {
+      const u = this.unauthorized;
+      family('vmauth_unauthorized_user_requests_total', 'counter', 'Requests served for unauthorized_user.', [['', u.requests]]);
+      family('vmauth_unauthorized_user_request_errors_total', 'counter', 'Request errors for unauthorized_user.', [['', u.errors]]);
+      family('vmauth_unauthorized_user_request_backend_requests_total', 'counter', 'Backend requests for unauthorized_user.', [['', u.backendRequests]]);
+      family('vmauth_unauthorized_user_request_backend_errors_total', 'counter', 'Backend request errors for unauthorized_user.', [['', u.backendErrors]]);
+      family('vmauth_unauthorized_user_concurrent_requests_limit_reached_total', 'counter', 'Requests refused for unauthorized_user because of its concurrency limit.', [['', u.limitReached]]);
+      family('vmauth_unauthorized_user_concurrent_requests_capacity', 'gauge', 'Concurrency limit for unauthorized_user.', [['', u.capacity]]);
+      family('vmauth_unauthorized_user_concurrent_requests_current', 'gauge', 'Requests in flight for unauthorized_user.', [['', u.current]]);
+      out.push('# HELP vmauth_unauthorized_user_request_duration_seconds Request duration for unauthorized_user.', '# TYPE vmauth_unauthorized_user_request_duration_seconds summary');
+      out.push(`vmauth_unauthorized_user_request_duration_seconds_sum ${u.durationSum}`, `vmauth_unauthorized_user_request_duration_seconds_count ${u.durationCount}`);
+    }
+    const reasons = [...this.#errorsByReason.entries()].map(([r, v]): [string, number] => [`{reason="${escapeLabel(r)}"}`, v]);
+    family('vmauth_http_request_errors_total', 'counter', 'Requests refused or failed, by reason.', reasons);
+    family('tenantgate_requests_denied_total', 'counter', 'Requests refused by tenantgate, by reason.', reasons);
+    const families = new Map<string, [string, number][]>();
+    for (const [series, v] of [...this.#counters.entries()].sort()) {
+      const brace = series.indexOf('{');
+      const name = brace < 0 ? series : series.slice(0, brace);
+      let rows = families.get(name);
+      if (rows === undefined) { rows = []; families.set(name, rows); }
+      rows.push([brace < 0 ? '' : series.slice(brace), v]);
+    }
+    for (const [name, rows] of families) {
+      family(name, name.endsWith('_total') || name.endsWith('timestamp_seconds') ? 'counter' : 'gauge', HELP[name] ?? name.replaceAll('_', ' ') + '.', rows);
+    }
+    for (const [name, read] of [...this.#gauges.entries()].sort()) family(name, 'gauge', name.replaceAll('_', ' ') + '.', [['', read()]]);
+    out.push(await this.#runtime.metrics());
+    return out.join('\n') + '\n';
+  }
+}

@@ -1,0 +1,37 @@
+// Builds the backend request path+query exactly as vmauth's mergeURLs does: the url_prefix
+// path plus the (optionally shortened) request path; url_prefix query args win over client
+// args of the same name unless the name is in merge_query_args, so a client can never
+// override `extra_label`, `extra_filters` or any other arg the config pins.
+import { encodeQuery, escapePath, parseQuery, type QueryValues } from '../lib/go-url.ts';
+import type { BackendTarget } from '../forward/backend-set.ts';
+import { dropPrefixParts, targetString, type RequestTarget } from './request-target.ts';
+
+export function buildTargetPath(backend: BackendTarget, req: RequestTarget, dropParts: number, mergeArgs: ReadonlySet<string>): string {
+  const src = dropParts > 0 ? dropPrefixParts(req.path, dropParts) : req.path;
+  let base = backend.basePath;
+  if (src.charCodeAt(0) === 47 && base.endsWith('/')) base = base.slice(0, -1);
+  const path = escapePath(base + src) || '/';
+  const query = req.rawQuery === '' ? backend.rawQuery : mergeQuery(backend, req.rawQuery, mergeArgs);
+  return query === '' ? path : `${path}?${query}`;
+}
+
+function mergeQuery(backend: BackendTarget, rawQuery: string, mergeArgs: ReadonlySet<string>): string {
+  const client = parseQuery(rawQuery);
+  if (client.size === 0) return backend.rawQuery;
+  const out: QueryValues = new Map();
+  for (const [k, v] of backend.query) out.set(k, [...v]);
+  for (const [k, v] of client) {
+    if (backend.query.has(k) && !mergeArgs.has(k)) continue;
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [...v]); else list.push(...v);
+  }
+  return encodeQuery(out);
+}
+
+/** default_url: the backend URL unchanged, with the original request in `request_path`. */
+export function buildDefaultUrlPath(backend: BackendTarget, req: RequestTarget): string {
+  const q: QueryValues = new Map();
+  for (const [k, v] of backend.query) q.set(k, [...v]);
+  q.set('request_path', [targetString(req)]);
+  return `${escapePath(backend.basePath) || '/'}?${encodeQuery(q)}`;
+}
