@@ -11,11 +11,19 @@ export interface HttpJsonOptions {
 export async function getJson(url: string, opts: HttpJsonOptions): Promise<unknown> {
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = opts.signal === undefined ? timeout : AbortSignal.any([timeout, opts.signal]);
+  const init: RequestInit = { method: 'GET', headers: { accept: 'application/json' }, signal, redirect: 'follow' };
   let res: Response;
   try {
-    res = await opts.fetch(url, { method: 'GET', headers: { accept: 'application/json' }, signal, redirect: 'follow' });
-  } catch (err) {
-    throw new Error(`GET ${url}: ${(err as Error).name === 'TimeoutError' ? `no answer within ${opts.timeoutMs} ms` : (err as Error).message}`);
+    res = await opts.fetch(url, init);
+  } catch {
+    // A pooled keep-alive connection the provider already closed (e.g. it restarted) fails at
+    // once; one immediate retry on a fresh connection avoids a needless refresh failure.
+    if (signal.aborted) throw new Error(`GET ${url}: ${timeout.aborted ? `no answer within ${opts.timeoutMs} ms` : 'aborted'}`);
+    try {
+      res = await opts.fetch(url, init);
+    } catch (err) {
+      throw new Error(`GET ${url}: ${timeout.aborted ? `no answer within ${opts.timeoutMs} ms` : describe(err)}`);
+    }
   }
   if (res.status !== 200) {
     await res.body?.cancel().catch(() => undefined);
@@ -51,4 +59,10 @@ export async function getJson(url: string, opts: HttpJsonOptions): Promise<unkno
   } catch {
     throw new Error(`GET ${url}: body is not valid JSON`);
   }
+}
+
+function describe(err: unknown): string {
+  const e = err as Error & { cause?: { message?: string } };
+  const cause = e.cause?.message;
+  return cause === undefined ? e.message : `${e.message}: ${cause}`;
 }
