@@ -39,7 +39,7 @@ export class OutputBuffer {
 /** Copies `src[start, end)` to `dst` at `at`; returns the position after it. */
 export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, start: number, end: number): number {
   const n = end - start;
-  if (n < 48) {
+  if (n < 40) {
     for (let i = 0; i < n; i++) dst[at + i] = src[start + i]!;
   } else {
     dst.set(src.subarray(start, end), at);

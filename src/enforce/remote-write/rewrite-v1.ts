@@ -39,27 +39,31 @@ const TAG_MD_FAMILY = 0x12; // metric_family_name = 2
 const TAG_MD_HELP = 0x22; // help = 4
 const TAG_MD_UNIT = 0x2a; // unit = 5
 
-// Per-series scratch, reused across series and calls; grown on demand.
-let capLabels = 64;
-let nameStart = new Int32Array(capLabels);
-let nameEnd = new Int32Array(capLabels);
-let fieldStart = new Int32Array(capLabels);
-let fieldEnd = new Int32Array(capLabels);
-let capSpans = 16;
-let spanStart = new Int32Array(capSpans);
-let spanEnd = new Int32Array(capSpans);
-const order: number[] = [];
-
-function growLabels(): void {
-  capLabels *= 2;
-  const grow = (a: Int32Array) => { const b = new Int32Array(capLabels); b.set(a); return b; };
-  nameStart = grow(nameStart); nameEnd = grow(nameEnd); fieldStart = grow(fieldStart); fieldEnd = grow(fieldEnd);
+// Per-series scratch, reused across series and calls; grown on demand. Hot loops copy the
+// arrays into locals (module-level bindings cost a check on every access).
+interface Scratch {
+  nameStart: Int32Array;
+  nameEnd: Int32Array;
+  fieldStart: Int32Array;
+  fieldEnd: Int32Array;
+  spanStart: Int32Array;
+  spanEnd: Int32Array;
+  order: number[];
 }
+const scratch: Scratch = {
+  nameStart: new Int32Array(64),
+  nameEnd: new Int32Array(64),
+  fieldStart: new Int32Array(64),
+  fieldEnd: new Int32Array(64),
+  spanStart: new Int32Array(16),
+  spanEnd: new Int32Array(16),
+  order: [],
+};
 
-function growSpans(): void {
-  capSpans *= 2;
-  const grow = (a: Int32Array) => { const b = new Int32Array(capSpans); b.set(a); return b; };
-  spanStart = grow(spanStart); spanEnd = grow(spanEnd);
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 function wireTypeProblem(tag: number, where: string): string {
@@ -101,6 +105,8 @@ export function rewriteWriteRequestV1(buf: Uint8Array, tenant: PreparedTenantLab
 
 function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: RewriteCounts, tenant: PreparedTenantLabels, opts: RewriteOptions, out: OutputBuffer): void {
   const seriesIndex = counts.series;
+  let { nameStart, nameEnd, fieldStart, fieldEnd, spanStart, spanEnd } = scratch;
+  const order = scratch.order;
   let kept = 0;
   let unsorted = false;
   let spans = 0;
@@ -144,7 +150,12 @@ function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: Rewr
       const problem = labelNameProblem(buf, ns, ne, opts.labelNames);
       if (problem !== undefined) throw labelsError(problem, seriesIndex);
       if (!isTenantName(buf, ns, ne, tenant)) {
-        if (kept === capLabels) growLabels();
+        if (kept === nameStart.length) {
+          nameStart = scratch.nameStart = grown(nameStart);
+          nameEnd = scratch.nameEnd = grown(nameEnd);
+          fieldStart = scratch.fieldStart = grown(fieldStart);
+          fieldEnd = scratch.fieldEnd = grown(fieldEnd);
+        }
         if (kept > 0 && !unsorted) {
           const c = compareBytes(buf, nameStart[kept - 1]!, nameEnd[kept - 1]!, buf, ns, ne);
           if (c === 0) throw labelsError(`duplicate label name ${quoteBytes(buf, ns, ne)}`, seriesIndex);
@@ -162,7 +173,10 @@ function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: Rewr
       if (spans > 0 && spanEnd[spans - 1] === tagPos) {
         spanEnd[spans - 1] = fieldStop;
       } else {
-        if (spans === capSpans) growSpans();
+        if (spans === spanStart.length) {
+          spanStart = scratch.spanStart = grown(spanStart);
+          spanEnd = scratch.spanEnd = grown(spanEnd);
+        }
         spanStart[spans] = tagPos;
         spanEnd[spans] = fieldStop;
         spans++;
@@ -200,27 +214,52 @@ function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: Rewr
   dst[op++] = TAG_WR_TIMESERIES;
   op = writeVarint32(dst, op, bodyLen);
   // Merge the client's remaining labels with the tenant's, both sorted; names never tie
-  // because every client label with a tenant name was dropped above.
+  // because every client label with a tenant name was dropped above. Input ranges that end
+  // where the next one starts are copied as one piece: a typical series becomes two copies
+  // (labels before the tenant's, the rest) instead of one per label.
   const tNames = tenant.names;
   const tFields = tenant.fields;
+  const tCount = tenant.count;
   let t = 0;
+  let pieceStart = 0;
+  let pieceEnd = 0;
   for (let k = 0; k < kept; k++) {
     const i = order[k]!;
-    while (t < tenant.count) {
+    const ns = nameStart[i]!;
+    const ne = nameEnd[i]!;
+    while (t < tCount) {
       const tn = tNames[t]!;
-      if (compareBytes(tn, 0, tn.length, buf, nameStart[i]!, nameEnd[i]!) > 0) break;
+      if (compareBytes(tn, 0, tn.length, buf, ns, ne) > 0) break;
+      op = copyBytes(dst, op, buf, pieceStart, pieceEnd);
+      pieceStart = pieceEnd = 0;
       const f = tFields[t]!;
       op = copyBytes(dst, op, f, 0, f.length);
       t++;
     }
-    op = copyBytes(dst, op, buf, fieldStart[i]!, fieldEnd[i]!);
+    const fs = fieldStart[i]!;
+    if (fs !== pieceEnd) {
+      op = copyBytes(dst, op, buf, pieceStart, pieceEnd);
+      pieceStart = fs;
+    }
+    pieceEnd = fieldEnd[i]!;
   }
-  for (; t < tenant.count; t++) {
-    const f = tFields[t]!;
-    op = copyBytes(dst, op, f, 0, f.length);
+  if (t < tCount) {
+    op = copyBytes(dst, op, buf, pieceStart, pieceEnd);
+    pieceStart = pieceEnd = 0;
+    for (; t < tCount; t++) {
+      const f = tFields[t]!;
+      op = copyBytes(dst, op, f, 0, f.length);
+    }
   }
-  for (let i = 0; i < spans; i++) op = copyBytes(dst, op, buf, spanStart[i]!, spanEnd[i]!);
-  out.pos = op;
+  for (let i = 0; i < spans; i++) {
+    const ss = spanStart[i]!;
+    if (ss !== pieceEnd) {
+      op = copyBytes(dst, op, buf, pieceStart, pieceEnd);
+      pieceStart = ss;
+    }
+    pieceEnd = spanEnd[i]!;
+  }
+  out.pos = copyBytes(dst, op, buf, pieceStart, pieceEnd);
 }
 
 function isTenantName(buf: Uint8Array, start: number, end: number, tenant: PreparedTenantLabels): boolean {

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { zstdCompressSync } from 'node:zlib';
+import fc from 'fast-check';
+import snappyjs from 'snappyjs';
+import { enforceRemoteWrite } from '../../../src/enforce/remote-write/index.ts';
+import { snappyDecompress } from '../../../src/enforce/remote-write/snappy-decode.ts';
+import { snappyCompress } from '../../../src/enforce/remote-write/snappy-encode.ts';
+import { bytes, label, ld, sample, series, varint } from './raw-proto.ts';
+import { catchRemoteWriteError } from './helpers.ts';
+
+const TENANT = [['tenant', 'A']] as const;
+const LIMITS = { maxCompressedBytes: 1 << 20, maxDecodedBytes: 1 << 20 };
+
+/** Runs `fn` while recording the largest `new Uint8Array(n)` anyone makes. */
+function largestUint8ArrayAllocation(fn: () => void): number {
+  const original = globalThis.Uint8Array;
+  let largest = 0;
+  globalThis.Uint8Array = new Proxy(original, {
+    construct(target, args, newTarget) {
+      if (typeof args[0] === 'number') largest = Math.max(largest, args[0]);
+      return Reflect.construct(target, args, newTarget) as object;
+    },
+  });
+  try { fn(); } finally { globalThis.Uint8Array = original; }
+  return largest;
+}
+
+test('snappy length bomb: a body declaring 4 GiB is refused from its preamble, before any allocation', (t) => {
+  // 5-byte preamble claiming 2^32-1 bytes, then one literal tag.
+  const bomb = bytes(varint(2 ** 32 - 1), [0x00, 0x41]);
+  let err: ReturnType<typeof catchRemoteWriteError> | undefined;
+  const started = process.hrtime.bigint();
+  const largest = largestUint8ArrayAllocation(() => {
+    err = catchRemoteWriteError(() => enforceRemoteWrite(bomb, 'snappy', TENANT, LIMITS));
+  });
+  const micros = Number(process.hrtime.bigint() - started) / 1000;
+  assert.equal(err?.code, 'ERR_RW_TOO_LARGE');
+  assert.equal(err?.status, 413);
+  assert.match(err?.message ?? '', /declares 4294967295 uncompressed bytes/);
+  assert.ok(largest < LIMITS.maxDecodedBytes, `allocated ${largest} bytes before refusing`);
+  // The probe does see the decoder's allocations: a legitimate 300 KB body shows up.
+  const legit = snappyCompress(new Uint8Array(300_000));
+  assert.ok(largestUint8ArrayAllocation(() => { snappyDecompress(legit, LIMITS.maxDecodedBytes); }) >= 300_000);
+  // Reported, not asserted: unit tests carry no timing assertions.
+  t.diagnostic(`length bomb refused in ${micros.toFixed(0)} µs`);
+});
+
+test('snappy: a body decoding to more than it declares is refused, never overflowing the limit', () => {
+  // Declares 10 bytes, then a 4-byte literal followed by a copy of 64 bytes.
+  const body = bytes(varint(10), [0x0c, 1, 2, 3, 4], [0x02 | (63 << 2), 4, 0]);
+  const err = catchRemoteWriteError(() => snappyDecompress(body, 1 << 20));
+  assert.equal(err.code, 'ERR_RW_SNAPPY');
+  assert.match(err.message, /overflows the declared length/);
+  // A literal longer than declared.
+  const lit = catchRemoteWriteError(() => snappyDecompress(bytes(varint(2), [0x0c, 1, 2, 3, 4]), 1 << 20));
+  assert.match(lit.message, /literal overflows/);
+});
+
+test('snappy: strict about every malformed block', () => {
+  const cases: Array<[string, Uint8Array, RegExp]> = [
+    ['empty input', bytes([]), /truncated length preamble/],
+    ['preamble over 32 bits', bytes([0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), /exceeds 32 bits/],
+    ['fewer bytes than declared', bytes(varint(8), [0x0c, 1, 2, 3, 4]), /decoded 4 bytes but the block declares 8/],
+    ['literal past the input', bytes(varint(8), [0x1c, 1, 2]), /literal runs past the end/],
+    ['truncated long literal length', bytes(varint(100), [61 << 2, 5]), /truncated literal length/],
+    ['copy before any output', bytes(varint(4), [0x01, 0x01]), /copy offset outside/],
+    ['copy with offset 0', bytes(varint(8), [0x0c, 1, 2, 3, 4], [0x01, 0x00]), /copy offset outside/],
+    ['copy-1 missing its offset byte', bytes(varint(8), [0x0c, 1, 2, 3, 4], [0x01]), /truncated copy/],
+    ['copy-2 truncated', bytes(varint(8), [0x0c, 1, 2, 3, 4], [0x0e, 4]), /truncated copy/],
+    ['copy-4 truncated', bytes(varint(8), [0x0c, 1, 2, 3, 4], [0x0f, 4, 0, 0]), /truncated copy/],
+  ];
+  for (const [name, body, message] of cases) {
+    const err = catchRemoteWriteError(() => snappyDecompress(body, 1 << 20));
+    assert.equal(err.code, 'ERR_RW_SNAPPY', name);
+    assert.equal(err.status, 400, name);
+    assert.match(err.message, message, name);
+  }
+});
+
+test('snappy: our encoder and decoder agree with snappyjs on arbitrary data', () => {
+  fc.assert(fc.property(
+    fc.oneof(
+      fc.uint8Array({ maxLength: 3000 }),
+      // Low-entropy data gives long matches and overlapping copies.
+      fc.array(fc.constantFrom(0, 1, 97), { maxLength: 200_000 }).map((a) => Uint8Array.from(a)),
+      fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 5000 }))
+        .map(([chunk, times]) => Uint8Array.from({ length: chunk.length * times }, (_, i) => chunk[i % chunk.length]!)),
+    ),
+    (data) => {
+      const ours = snappyCompress(data);
+      assert.deepEqual(Buffer.from(snappyjs.uncompress(ours)), Buffer.from(data));
+      assert.deepEqual(Buffer.from(snappyDecompress(snappyjs.compress(data), data.length)), Buffer.from(data));
+      assert.deepEqual(Buffer.from(snappyDecompress(ours, data.length)), Buffer.from(data));
+    },
+  ), { numRuns: 150, seed: 0x5eed });
+});
+
+test('zstd bomb: decoding stops at the limit', () => {
+  // 64 MiB of zeros compresses to a few KiB.
+  const bomb = zstdCompressSync(new Uint8Array(64 << 20));
+  assert.ok(bomb.length < LIMITS.maxCompressedBytes);
+  const err = catchRemoteWriteError(() => enforceRemoteWrite(bomb, 'zstd', TENANT, LIMITS));
+  assert.equal(err.code, 'ERR_RW_TOO_LARGE');
+  assert.equal(err.status, 413);
+});
+
+test('zstd: garbage and truncated streams are refused with ERR_RW_ZSTD', () => {
+  const raw = bytes(series(label('__name__', 'up'), ld(2, sample(1, 1))));
+  const body = zstdCompressSync(raw);
+  assert.equal(enforceRemoteWrite(body, 'zstd', TENANT, LIMITS).series, 1);
+  for (const bad of [bytes([1, 2, 3, 4, 5, 6, 7, 8]), body.subarray(0, body.length - 3)]) {
+    const err = catchRemoteWriteError(() => enforceRemoteWrite(bad, 'zstd', TENANT, LIMITS));
+    assert.equal(err.code, 'ERR_RW_ZSTD', err.message);
+    assert.equal(err.status, 400);
+  }
+});
