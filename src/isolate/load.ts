@@ -17,7 +17,7 @@ export function loadDocuments(text: string, file: string): LoadedDocument[] {
   // parseAllDocuments returns an EmptyStream (array-like, no documents) for empty input.
   const list = Array.isArray(docs) ? docs : [];
   list.forEach((doc, index) => {
-    const line = lineCounter.linePos(doc.range[0]).line;
+    const line = lineCounter.linePos(doc.contents?.range?.[0] ?? doc.range[0]).line;
     const source: SourceRef = { file, doc: index, line };
     if (doc.errors.length > 0) {
       const first = doc.errors[0]!;
