@@ -5,7 +5,6 @@
 // keys. Sections are tried most-specific first (most match_claims entries; config order breaks
 // ties), and the first that accepts wins. Precedence therefore only chooses among sections that
 // would each accept the token on their own; it can never widen what a section accepts.
-import { z } from 'zod';
 import { claimSetSignature, compileMatchClaims, matchesAll, type ClaimMatcher, type ClaimsView } from './claim-match.ts';
 import { jwtSectionSchema, type JwtSection, type JwtSectionConfig } from './config-schema.ts';
 import { fail, JwtConfigError, type JwtErrorCode, type JwtFailure } from './errors.ts';
@@ -79,10 +78,6 @@ function validateSection(input: JwtSectionInput): JwtSection {
   return parsed.data;
 }
 
-function issuersOf(s: CompiledSection): ReadonlySet<string> | undefined {
-  return s.issuers;
-}
-
 function overlap(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
   if (a === undefined || b === undefined) return true;
   for (const x of a) if (b.has(x)) return true;
@@ -141,7 +136,7 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
       // token they both accept: refuse at load rather than pick one silently (as vmauth does).
       const sig = claimSetSignature(matchClaims);
       for (const other of signatures.get(sig) ?? []) {
-        if (overlap(issuersOf(other), issuers)) {
+        if (overlap(other.issuers, issuers)) {
           throw new JwtConfigError(input.index, 'jwt.match_claims', `same match_claims as users[${other.index}]${other.name ? ` (${other.name})` : ''} with overlapping issuers; a token matching one would match both — make the claim sets differ`);
         }
       }
@@ -150,7 +145,6 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
     }
   } catch (err) {
     for (const src of oidcSources.values()) src.close();
-    if (err instanceof z.ZodError) throw new JwtConfigError(undefined, 'jwt', err.message);
     throw err;
   }
 
