@@ -74,8 +74,8 @@ export function parseConfigText(text: string, name: string, defaults: CompileDef
   const doc = parseDocument(substituteEnv(text, env), { schema: 'failsafe', lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(name, doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      return { path: [], message: `invalid YAML: ${e.message.split('\n')[0]}`, ...(pos ? { line: pos.line, column: pos.col } : {}) };
+      const pos = lc.linePos(e.pos[0]);
+      return { path: [], message: `invalid YAML: ${e.message.split('\n')[0]}`, line: pos.line, column: pos.col };
     }));
   }
   const missing: ConfigProblem[] = [];

@@ -1,0 +1,54 @@
+// Runs the built tenantgate (dist/cli.js) as a real process on 127.0.0.1 with a given config.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startProcess, tempDir, waitForHttp, type RunningProcess } from './processes.ts';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  readonly proc: RunningProcess;
+  readonly configPath: string;
+  /** Rewrites the config file (for reload tests). */
+  writeConfig(yaml: string): void;
+  stop(): Promise<number | string | null>;
+}
+
+export interface GatewayStartOptions {
+  readonly flags?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /** Path answered once the gateway is up; default /health. */
+  readonly readyPath?: string;
+}
+
+export async function startGateway(configYaml: string, opts: GatewayStartOptions = {}): Promise<Gateway> {
+  const dir = tempDir('tenantgate-gw-');
+  const configPath = join(dir.path, 'auth.yml');
+  writeFileSync(configPath, configYaml);
+  const port = await freePort();
+  const proc = startProcess(process.execPath, [
+    CLI,
+    `-auth.config=${configPath}`,
+    `-httpListenAddr=127.0.0.1:${port}`,
+    '-unauthorizedResponseDelay=0s',
+    ...(opts.flags ?? []),
+  ], { env: { ...process.env, ...opts.env } });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}${opts.readyPath ?? '/health'}`, proc);
+  return {
+    url,
+    port,
+    proc,
+    configPath,
+    writeConfig: (yaml) => writeFileSync(configPath, yaml),
+    async stop() {
+      const code = await proc.stop();
+      dir.remove();
+      return code;
+    },
+  };
+}
+
+export const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
