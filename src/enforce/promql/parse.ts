@@ -8,7 +8,7 @@
 import * as T from '@prometheus-io/lezer-promql';
 import { parser as lezerParser } from '@prometheus-io/lezer-promql';
 import type {
-  AggregateExpr, BinaryOp, Duration, Expr, FillModifier, LabelMatcher, MatchOp, NumberLiteral, VectorMatching, VectorSelector,
+  AggregateExpr, AtExpr, BinaryOp, Duration, Expr, FillModifier, LabelMatcher, MatchOp, NumberLiteral, VectorMatching, VectorSelector,
 } from './ast.ts';
 import { PromqlEnforceError, describePosition } from './errors.ts';
 import { METRIC_NAME_LABEL } from './labels.ts';
@@ -127,42 +127,55 @@ class Converter {
         return this.vectorSelector(node, kids);
       case T.MatrixSelector: {
         const inner = this.expr(this.expect(kids, 0, node, 'selector'), d);
-        if (inner.kind !== 'vector') throw this.fail(node, 'a range [..] must directly follow a vector selector');
-        return { kind: 'matrix', selector: inner, range: this.duration(this.expect(kids, 1, node, 'range'), d) };
+        const range = this.duration(this.expect(kids, 1, node, 'range'), d);
+        return this.postfix(inner, (target) => {
+          if (target.kind !== 'vector') throw this.fail(node, 'a range [..] must directly follow a vector selector');
+          return { kind: 'matrix', selector: target, range };
+        });
       }
       case T.SubqueryExpr: {
         const inner = this.expr(this.expect(kids, 0, node, 'expression'), d);
         const range = this.duration(this.expect(kids, 1, node, 'subquery range'), d);
         const step = kids[2] === undefined ? null : this.duration(kids[2], d);
         if (kids.length > 3) throw this.fail(kids[3]!, 'unexpected subquery part');
-        return { kind: 'subquery', expr: inner, range, step };
+        return this.postfix(inner, (target) => ({ kind: 'subquery', expr: target, range, step }));
       }
       case T.OffsetExpr: {
         const inner = this.expr(this.expect(kids, 0, node, 'expression'), d);
-        this.checkModifierTarget(node, inner, 'offset');
         const off = this.expect(kids, 2, node, 'offset duration');
         if (kids[1]?.type.id !== T.Offset || off.type.id !== T.OffsetDurationExpr) throw this.fail(node, 'malformed offset');
-        return { kind: 'offset', expr: inner, offset: this.duration(off, d) };
+        const offset = this.duration(off, d);
+        return this.postfix(inner, (target) => {
+          this.checkModifierTarget(node, target, 'offset');
+          return { kind: 'offset', expr: target, offset };
+        });
       }
       case T.StepInvariantExpr: {
         const inner = this.expr(this.expect(kids, 0, node, 'expression'), d);
-        this.checkModifierTarget(node, inner, 'at');
-        const at = this.expect(kids, 2, node, '@ timestamp');
+        const atNode = this.expect(kids, 2, node, '@ timestamp');
         if (kids[1]?.type.id !== T.At) throw this.fail(node, 'malformed @ modifier');
-        if (at.type.id === T.NumberDurationLiteral) return { kind: 'at', expr: inner, at: this.number(at) };
-        if (at.type.id === T.AtModifierPreprocessors) {
-          const which = this.children(at)[0]?.type.id;
-          if (which === T.AtStart) return { kind: 'at', expr: inner, at: 'start()' };
-          if (which === T.AtEnd) return { kind: 'at', expr: inner, at: 'end()' };
+        let at: AtExpr['at'] | null = null;
+        if (atNode.type.id === T.NumberDurationLiteral) at = this.number(atNode);
+        else if (atNode.type.id === T.AtModifierPreprocessors) {
+          const which = this.children(atNode)[0]?.type.id;
+          if (which === T.AtStart) at = 'start()';
+          else if (which === T.AtEnd) at = 'end()';
         }
-        throw this.fail(at, 'expected a number, start() or end() after @');
+        if (at === null) throw this.fail(atNode, 'expected a number, start() or end() after @');
+        const value = at;
+        return this.postfix(inner, (target) => {
+          this.checkModifierTarget(node, target, 'at');
+          return { kind: 'at', expr: target, at: value };
+        });
       }
       case T.AnchoredExpr:
       case T.SmoothedExpr: {
         const inner = this.expr(this.expect(kids, 0, node, 'expression'), d);
         const kind = node.type.id === T.AnchoredExpr ? 'anchored' : 'smoothed';
-        this.checkModifierTarget(node, inner, kind);
-        return { kind, expr: inner };
+        return this.postfix(inner, (target) => {
+          this.checkModifierTarget(node, target, kind);
+          return { kind, expr: target };
+        });
       }
       case T.NumberDurationLiteral:
         return this.number(node);
@@ -193,6 +206,19 @@ class Converter {
       default:
         throw this.fail(node, `unsupported construct ${node.type.name}`);
     }
+  }
+
+  /**
+   * lezer-promql gives postfix modifiers (range, subquery, offset, @,
+   * anchored, smoothed) no precedence, so `a - b offset 1d` comes out as
+   * `(a - b) offset 1d`. Prometheus binds them tighter than every operator,
+   * i.e. to the right-most operand; re-associate to match it. (Either tree
+   * holds the same selectors, so this is about fidelity, not scoping.)
+   */
+  private postfix(inner: Expr, build: (target: Expr) => Expr): Expr {
+    if (inner.kind === 'binary') return { ...inner, rhs: this.postfix(inner.rhs, build) };
+    if (inner.kind === 'unary') return { ...inner, expr: this.postfix(inner.expr, build) };
+    return build(inner);
   }
 
   /**

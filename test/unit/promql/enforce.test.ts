@@ -112,6 +112,17 @@ describe('enforceQuery: idempotent and canonical', () => {
   });
 });
 
+describe('parse: Prometheus binding of postfix modifiers', () => {
+  it('offset/@/subquery after a binary operator bind to the right operand, as in Prometheus', () => {
+    const tree = parsePromql('x - x offset 1d @ end()');
+    assert.equal(tree.kind, 'binary');
+    assert.ok(tree.kind === 'binary' && tree.lhs.kind === 'vector' && tree.rhs.kind === 'at' && tree.rhs.expr.kind === 'offset');
+    const sub = parsePromql('a * -b[5m:]');
+    assert.ok(sub.kind === 'binary' && sub.rhs.kind === 'unary' && sub.rhs.expr.kind === 'subquery');
+    assert.equal(enforceQuery('x - x offset 1d', single), 'x{namespace="team-a"} - x{namespace="team-a"} offset 1d');
+  });
+});
+
 describe('enforceQuery: refuses what it does not fully understand', () => {
   const bad: [string, string][] = [
     ['', 'ERR_PROMQL_PARSE'],
