@@ -1,9 +1,9 @@
 // Body (de)compression for the three Content-Encodings remote-write senders use. Every
 // decoder enforces the decoded-size limit while decoding, never after.
 import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
-import snappyjs from 'snappyjs';
 import { RemoteWriteError, tooLarge } from './errors.ts';
 import { snappyDecompress } from './snappy-decode.ts';
+import { snappyCompress } from './snappy-encode.ts';
 
 export type RemoteWriteEncoding = 'snappy' | 'zstd' | 'identity';
 
@@ -25,7 +25,7 @@ export function decodeBody(body: Uint8Array, encoding: RemoteWriteEncoding, maxD
 export function encodeBody(raw: Uint8Array, encoding: RemoteWriteEncoding): Uint8Array {
   switch (encoding) {
     case 'snappy':
-      return snappyjs.compress(raw);
+      return snappyCompress(raw);
     case 'zstd':
       return zstdCompressSync(raw);
     case 'identity':

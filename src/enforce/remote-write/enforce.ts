@@ -57,6 +57,9 @@ export function enforceRemoteWrite(
   limits: RemoteWriteLimits,
   options: RemoteWriteOptions = {},
 ): EnforcedRemoteWrite {
+  // Plain Uint8Array views keep the hot loops monomorphic whether the caller hands us a
+  // Buffer (node:http) or a Uint8Array.
+  body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
   const rule = options.labelNames ?? 'legacy';
   const tenant = prepareTenantLabels(labels, rule);
   if (body.length > limits.maxCompressedBytes) {
@@ -67,7 +70,8 @@ export function enforceRemoteWrite(
     throw new RemoteWriteError('ERR_RW_VERSION', 415, 'remote-write 2.0 (io.prometheus.write.v2.Request) is not supported; configure the sender for remote-write 1.0');
   }
   const scratch = encoding === 'snappy' ? snappyScratch(body, limits.maxDecodedBytes) : undefined;
-  const decoded = decodeBody(body, encoding, limits.maxDecodedBytes, scratch);
+  const decodedRaw = decodeBody(body, encoding, limits.maxDecodedBytes, scratch);
+  const decoded = new Uint8Array(decodedRaw.buffer, decodedRaw.byteOffset, decodedRaw.byteLength);
   try {
     const counts = rewriteWriteRequestV1(decoded, tenant, {
       maxSeries: limits.maxSeries ?? Number.POSITIVE_INFINITY,

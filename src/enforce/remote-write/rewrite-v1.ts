@@ -48,7 +48,7 @@ interface Scratch {
   fieldEnd: Int32Array;
   spanStart: Int32Array;
   spanEnd: Int32Array;
-  order: number[];
+  order: Int32Array;
 }
 const scratch: Scratch = {
   nameStart: new Int32Array(64),
@@ -57,7 +57,7 @@ const scratch: Scratch = {
   fieldEnd: new Int32Array(64),
   spanStart: new Int32Array(16),
   spanEnd: new Int32Array(16),
-  order: [],
+  order: new Int32Array(64),
 };
 
 function grown(a: Int32Array): Int32Array {
@@ -106,7 +106,6 @@ export function rewriteWriteRequestV1(buf: Uint8Array, tenant: PreparedTenantLab
 function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: RewriteCounts, tenant: PreparedTenantLabels, opts: RewriteOptions, out: OutputBuffer): void {
   const seriesIndex = counts.series;
   let { nameStart, nameEnd, fieldStart, fieldEnd, spanStart, spanEnd } = scratch;
-  const order = scratch.order;
   let kept = 0;
   let unsorted = false;
   let spans = 0;
@@ -189,12 +188,17 @@ function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: Rewr
     throw labelsError(`${kept + tenant.count} labels (including the tenant's) exceed the limit of ${opts.maxLabelsPerSeries}`, seriesIndex);
   }
 
-  order.length = kept;
-  for (let i = 0; i < kept; i++) order[i] = i;
+  // Output order of the kept labels; only materialised when the client's were unsorted.
+  let order: Int32Array | undefined;
   if (unsorted) {
     // The spec requires sorted labels; senders that get it wrong are sorted here rather than
     // refused, since the receiver would otherwise index a label set in the wrong order.
-    order.sort((a, b) => compareBytes(buf, nameStart[a]!, nameEnd[a]!, buf, nameStart[b]!, nameEnd[b]!));
+    if (scratch.order.length < kept) scratch.order = new Int32Array(nameStart.length);
+    order = scratch.order.subarray(0, kept);
+    for (let i = 0; i < kept; i++) order[i] = i;
+    const ns = nameStart;
+    const ne = nameEnd;
+    order.sort((a, b) => compareBytes(buf, ns[a]!, ne[a]!, buf, ns[b]!, ne[b]!));
     for (let i = 1; i < kept; i++) {
       const a = order[i - 1]!;
       const b = order[i]!;
@@ -224,7 +228,7 @@ function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: Rewr
   let pieceStart = 0;
   let pieceEnd = 0;
   for (let k = 0; k < kept; k++) {
-    const i = order[k]!;
+    const i = order === undefined ? k : order[k]!;
     const ns = nameStart[i]!;
     const ne = nameEnd[i]!;
     while (t < tCount) {

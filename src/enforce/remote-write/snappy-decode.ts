@@ -43,6 +43,10 @@ export function snappyDecompress(src: Uint8Array, maxDecodedBytes: number, scrat
   }
   const dst = scratch !== undefined && scratch.length >= length ? scratch.subarray(0, length) : new Uint8Array(length);
   const n = src.length;
+  // 4-byte moves through DataViews beat both byte loops and copyWithin/set (whose call
+  // overhead dominates for snappy's copies, which are at most 64 bytes long).
+  const sv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const dv = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
   let pos = dataStart;
   let op = 0;
   while (pos < n) {
@@ -63,8 +67,10 @@ export function snappyDecompress(src: Uint8Array, maxDecodedBytes: number, scrat
       len += 1;
       if (len > n - pos) throw snappyError('literal runs past the end of the input', tagPos);
       if (len > length - op) throw snappyError('literal overflows the declared length', tagPos);
-      if (len < 16) {
-        for (let i = 0; i < len; i++) dst[op + i] = src[pos + i]!;
+      if (len < 64) {
+        let i = 0;
+        for (; i + 4 <= len; i += 4) dv.setUint32(op + i, sv.getUint32(pos + i));
+        for (; i < len; i++) dst[op + i] = src[pos + i]!;
       } else {
         dst.set(src.subarray(pos, pos + len), op);
       }
@@ -92,12 +98,11 @@ export function snappyDecompress(src: Uint8Array, maxDecodedBytes: number, scrat
     }
     if (offset === 0 || offset > op) throw snappyError('copy offset outside the output written so far', tagPos);
     if (len > length - op) throw snappyError('copy overflows the declared length', tagPos);
-    if (offset >= len && len >= 16) {
-      dst.copyWithin(op, op - offset, op - offset + len);
-    } else {
-      // Overlapping copies (offset < len) repeat a pattern and must go byte by byte.
-      for (let i = 0; i < len; i++) dst[op + i] = dst[op - offset + i]!;
-    }
+    let i = 0;
+    // With offset ≥ 4 every 4-byte source chunk is complete before it is read; shorter
+    // offsets repeat a pattern and go byte by byte.
+    if (offset >= 4) for (; i + 4 <= len; i += 4) dv.setUint32(op + i, dv.getUint32(op - offset + i));
+    for (; i < len; i++) dst[op + i] = dst[op - offset + i]!;
     op += len;
   }
   if (op !== length) throw snappyError(`decoded ${op} bytes but the block declares ${length}`, n);

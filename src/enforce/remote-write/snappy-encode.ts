@@ -13,6 +13,9 @@ const INPUT_MARGIN = 15; // the tail of a block is always emitted as a literal
 const MIN_NON_LITERAL_BLOCK = 17;
 
 const table = new Uint16Array(1 << HASH_BITS);
+// Compression happens into this reusable buffer; only the used part is copied out.
+const RETAIN_LIMIT = 16 * 1024 * 1024;
+let scratch = new Uint8Array(256 * 1024);
 
 export function maxCompressedLength(n: number): number {
   return 32 + n + Math.ceil(n / 6);
@@ -20,7 +23,9 @@ export function maxCompressedLength(n: number): number {
 
 /** Compresses `src` into a new Uint8Array in snappy block format. */
 export function snappyCompress(src: Uint8Array): Uint8Array {
-  const dst = new Uint8Array(maxCompressedLength(src.length));
+  const need = maxCompressedLength(src.length);
+  if (scratch.length < need) scratch = new Uint8Array(need);
+  const dst = scratch;
   let op = 0;
   let len = src.length;
   while (len >= 0x80) { dst[op++] = (len & 0x7f) | 0x80; len = Math.floor(len / 128); }
@@ -30,7 +35,9 @@ export function snappyCompress(src: Uint8Array): Uint8Array {
     const be = Math.min(bs + BLOCK_SIZE, src.length);
     op = compressBlock(src, view, bs, be, dst, op);
   }
-  return dst.slice(0, op);
+  const result = dst.slice(0, op);
+  if (scratch.length > RETAIN_LIMIT) scratch = new Uint8Array(256 * 1024);
+  return result;
 }
 
 function compressBlock(src: Uint8Array, view: DataView, bs: number, be: number, dst: Uint8Array, op: number): number {
