@@ -1,5 +1,77 @@
-// Placeholder replaced below once the webhook server lands.
-export async function webhookMain(_argv: readonly string[]): Promise<number> {
-  process.stderr.write('tenantgate webhook: not implemented yet\n');
-  return 2;
+// `tenantgate webhook`: the admission webhook server.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { IsolationError } from '../errors.ts';
+import { makeOptions, type Flavor, type IsolateOptions } from '../options.ts';
+import { createWebhookServer } from './server.ts';
+
+const USAGE = `usage: tenantgate webhook --label LABEL --tls-cert-file FILE --tls-key-file FILE [options]
+
+Serves Kubernetes AdmissionReview v1 over HTTPS: POST /mutate (adds the enforced label, final
+relabel rules, scoped expressions as a JSON patch) and POST /validate (denies what is not safe).
+  --listen HOST:PORT            default 0.0.0.0:8443
+  --label LABEL                 enforced tenant label (required)
+  --flavor F                    victoriametrics (default) or prometheus-operator
+  --unsafe reject|neutralise    default reject
+  --allow-file-access           allow *File fields (off by default)
+  --reserved-label NAME         repeatable; default for victoriametrics: vm_account_id, vm_project_id
+`;
+
+export async function webhookMain(argv: readonly string[]): Promise<number> {
+  let opts: IsolateOptions;
+  let listen: string;
+  let cert: Buffer;
+  let key: Buffer;
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        listen: { type: 'string' },
+        label: { type: 'string' },
+        flavor: { type: 'string' },
+        unsafe: { type: 'string' },
+        'allow-file-access': { type: 'boolean' },
+        'reserved-label': { type: 'string', multiple: true },
+        'tls-cert-file': { type: 'string' },
+        'tls-key-file': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help === true) { process.stdout.write(USAGE); return 0; }
+    if (values.label === undefined) throw new IsolationError('ERR_ISOLATE_USAGE', '--label', 'is required');
+    if (values['tls-cert-file'] === undefined || values['tls-key-file'] === undefined) throw new IsolationError('ERR_ISOLATE_USAGE', '--tls-cert-file/--tls-key-file', 'are required (the API server only calls webhooks over HTTPS)');
+    const flavor = values.flavor ?? 'victoriametrics';
+    if (flavor !== 'victoriametrics' && flavor !== 'prometheus-operator') throw new IsolationError('ERR_ISOLATE_USAGE', '--flavor', 'must be victoriametrics or prometheus-operator');
+    const unsafeMode = values.unsafe ?? 'reject';
+    if (!['reject', 'neutralise', 'neutralize'].includes(unsafeMode)) throw new IsolationError('ERR_ISOLATE_USAGE', '--unsafe', 'must be reject or neutralise');
+    const reserved = values['reserved-label'];
+    opts = makeOptions({
+      label: values.label,
+      flavor: flavor as Flavor,
+      unsafe: unsafeMode === 'reject' ? 'reject' : 'neutralise',
+      allowFileAccess: values['allow-file-access'] === true,
+      ...(reserved !== undefined ? { reservedLabels: reserved } : {}),
+    });
+    listen = values.listen ?? '0.0.0.0:8443';
+    cert = readFileSync(values['tls-cert-file']);
+    key = readFileSync(values['tls-key-file']);
+  } catch (err) {
+    process.stderr.write(`tenantgate webhook: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const m = /^(.*):(\d+)$/.exec(listen);
+  if (m === null) { process.stderr.write(`tenantgate webhook: --listen must be HOST:PORT\n`); return 2; }
+  const host = m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0';
+  const server = createWebhookServer({
+    cert, key, isolate: opts,
+    onReview: (e) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg: 'admission review', ...e })}\n`),
+  });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(Number(m[2]), host, () => resolve()); });
+  const addr = server.address();
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg: 'tenantgate webhook listening', address: typeof addr === 'object' && addr !== null ? `${addr.address}:${addr.port}` : listen, label: opts.label, flavor: opts.flavor })}\n`);
+  return new Promise<number>((resolve) => {
+    const stop = () => { server.close(() => resolve(0)); server.closeAllConnections(); };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
 }
