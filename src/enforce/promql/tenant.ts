@@ -35,13 +35,19 @@ export interface CompileTenantOptions {
    * enforceSeriesSelectors (enforceQuery then throws ERR_PROMQL_FILTERS_UNSUPPORTED).
    */
   readonly allowSeriesOnlyFilters?: boolean;
-  /** Memoised enforceQuery results per tenant (0 disables). Default 512. */
+  /**
+   * How many enforceQuery results this tenant memoises (LRU; 0 disables).
+   * Default 256. Only queries up to CACHEABLE_QUERY_LENGTH characters are
+   * kept, so the worst case is about 256 × (2 KiB query + its output) ≈ 2.5 MB
+   * per tenant; typical dashboard queries need ~150 KB. Keep CompiledTenant
+   * objects for the tenant's lifetime to benefit from it.
+   */
   readonly cacheSize?: number;
 }
 
-const DEFAULT_CACHE_SIZE = 512;
+const DEFAULT_CACHE_SIZE = 256;
 /** Queries longer than this are not memoised, so the cache's memory stays bounded. */
-export const CACHEABLE_QUERY_LENGTH = 4096;
+export const CACHEABLE_QUERY_LENGTH = 2048;
 
 /** Matchers ANDed into every selector, with their keys to drop identical user copies (idempotency). */
 export interface Injection {
