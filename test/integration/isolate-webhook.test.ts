@@ -23,16 +23,16 @@ const opts = makeOptions({ label: 'tenant' });
 interface Pki { caPem: string; certPem: string; keyPem: string }
 
 async function makePki(): Promise<Pki> {
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + 3600_000);
-  const caKeys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as CryptoKeyPair;
+  const caKeys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01', name: 'CN=tenantgate test CA', notBefore, notAfter, keys: caKeys, signingAlgorithm: alg,
     extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)],
   });
-  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: '02', subject: 'CN=tenantgate-webhook.monitoring.svc', issuer: ca.subject, notBefore, notAfter,
     signingKey: caKeys.privateKey, publicKey: keys.publicKey, signingAlgorithm: alg,
