@@ -41,7 +41,7 @@ const DURATION_OPS = new Map<number, '^' | '*' | '/' | '%' | '+' | '-'>([
 const MATCH_OPS = new Map<number, MatchOp>([[T.EqlSingle, '='], [T.Neq, '!='], [T.EqlRegex, '=~'], [T.NeqRegex, '!~']]);
 
 // Digits, hex, exponent, duration units, Inf/NaN: the lexer's number token never holds anything else.
-const NUMBER_TOKEN = /^(?:[0-9A-Za-z_.]+(?:[+-][0-9_]+)?)$/;
+const NUMBER_TOKEN = /^(?:inf|nan|(?:[0-9]|\.[0-9])[0-9A-Za-z_.]*(?:[+-][0-9_]+)?)$/i;
 const FUNCTION_NAME = /^[a-z][a-z0-9_]*$/;
 
 /** Parses one PromQL expression; throws PromqlEnforceError on anything not fully understood. */
