@@ -51,6 +51,11 @@ export function compile(files: readonly InputFile[], opts: IsolateOptions, bases
   const amSources = new Map<number, { source: SourceRef; ref: string }>();
   const seen = new Map<string, SourceRef>();
   const counts = { scrape: 0, rules: 0, alertmanager: 0 };
+  // Prometheus and vmagent refuse a configuration with duplicate job names, so a clash with the
+  // base configuration must fail the one object, not the whole output.
+  const jobNames = new Set<string>();
+  const baseJobs = bases.scrape?.scrape_configs;
+  if (Array.isArray(baseJobs)) for (const j of baseJobs) if (isObj(j) && typeof j.job_name === 'string') jobNames.add(j.job_name);
 
   for (const file of files) {
     for (const doc of loadDocuments(file.text, file.name)) {
@@ -65,7 +70,14 @@ export function compile(files: readonly InputFile[], opts: IsolateOptions, bases
         }
         seen.set(ref, doc.source);
         const family = kindInfo(object.kind)!.family;
-        if (family === 'scrape') { jobs.push(...scrapeJobs(object, opts)); counts.scrape++; }
+        if (family === 'scrape') {
+          const made = scrapeJobs(object, opts);
+          const clash = made.find((j) => jobNames.has(String(j.job_name)));
+          if (clash !== undefined) throw new IsolationError('ERR_ISOLATE_CONFLICT', 'metadata.name', `job name "${String(clash.job_name)}" is already used by the base scrape configuration`);
+          for (const j of made) jobNames.add(String(j.job_name));
+          jobs.push(...made);
+          counts.scrape++;
+        }
         else if (family === 'rules') { groups.push(...ruleGroups(object, opts)); counts.rules++; }
         else {
           const key = amInputs.length;

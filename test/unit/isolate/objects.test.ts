@@ -54,4 +54,10 @@ describe('compile', () => {
     assert.equal(r.errors.length, 1);
     assert.equal(r.errors[0]!.code, 'ERR_ISOLATE_CONFLICT');
   });
+  it('a job name already used by the base scrape configuration fails only that object', () => {
+    const doc = (name: string) => `apiVersion: operator.victoriametrics.com/v1beta1\nkind: VMStaticScrape\nmetadata: {name: ${name}, namespace: team-a}\nspec: {targetEndpoints: [{targets: ["a:1"]}]}`;
+    const r = compile([{ name: 'a.yaml', text: `${doc('one')}\n---\n${doc('two')}` }], opts, { scrape: { scrape_configs: [{ job_name: 'staticScrape/team-a/one/0', static_configs: [{ targets: ['b:1'] }] }] } });
+    assert.deepEqual(r.errors.map((e) => e.code), ['ERR_ISOLATE_CONFLICT']);
+    assert.deepEqual((r.scrapeConfig.scrape_configs as any[]).map((j) => j.job_name), ['staticScrape/team-a/one/0', 'staticScrape/team-a/two/0']);
+  });
 });
