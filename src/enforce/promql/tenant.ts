@@ -55,6 +55,9 @@ export interface Injection {
   readonly keys: ReadonlySet<string>;
 }
 
+/** Only compileTenant holds this, so no caller can construct a CompiledTenant around unvalidated matchers. */
+const CONSTRUCT = Symbol('CompiledTenant');
+
 /** Opaque, immutable result of compileTenant. */
 export class CompiledTenant {
   /** Normalised tenant matchers (values de-duplicated and sorted). */
@@ -77,12 +80,14 @@ export class CompiledTenant {
   readonly cache: Map<string, string>;
 
   constructor(
+    token: symbol,
     matchers: readonly TenantMatcher[],
     tenantMatchers: readonly LabelMatcher[],
     filterVariants: readonly (readonly LabelMatcher[])[],
     queryable: boolean,
     cacheSize: number,
   ) {
+    if (token !== CONSTRUCT) throw new TypeError('use compileTenant() to build a CompiledTenant');
     this.matchers = matchers;
     this.tenantMatchers = tenantMatchers;
     this.replacedLabels = new Set(matchers.filter((m) => m.values.length === 1).map((m) => m.label));
@@ -177,7 +182,7 @@ export function compileTenant(t: PromqlTenant, options: CompileTenantOptions = {
   }
   const cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
   if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new PromqlTenantError('cacheSize', 'must be a non-negative integer');
-  return new CompiledTenant(Object.freeze(normalised), tenantMatchers, variants, queryable, cacheSize);
+  return new CompiledTenant(CONSTRUCT, Object.freeze(normalised), tenantMatchers, variants, queryable, cacheSize);
 }
 
 /** Defence in depth: the escaped alternation must match every value and nothing that is merely similar. */

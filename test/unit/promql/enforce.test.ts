@@ -151,6 +151,8 @@ describe('enforceQuery: refuses what it does not fully understand', () => {
   it('rejects a tenant object that did not come from compileTenant', () => {
     const forged = { ...single } as unknown as typeof single;
     assert.throws(() => enforceQuery('x', forged), TypeError);
+    const Ctor = single.constructor as new (...args: unknown[]) => unknown;
+    assert.throws(() => new Ctor(Symbol('CompiledTenant'), [], [], [[]], true, 0), TypeError);
   });
 });
 
