@@ -4,6 +4,7 @@ import { RemoteWriteError, tooLarge } from './errors.ts';
 import type { LabelNameRule } from './label-names.ts';
 import { OutputBuffer } from './output-buffer.ts';
 import { rewriteWriteRequestV1 } from './rewrite-v1.ts';
+import { rewriteRequestV2 } from './rewrite-v2.ts';
 import { readSnappyPreamble } from './snappy-decode.ts';
 import { prepareTenantLabels, type TenantLabelPairs } from './tenant-labels.ts';
 import type { RemoteWriteVersion } from './version.ts';
@@ -66,18 +67,21 @@ export function enforceRemoteWrite(
     throw tooLarge(`body of ${body.length} bytes exceeds the limit of ${limits.maxCompressedBytes}`);
   }
   const version = options.version ?? 'v1';
-  if (version !== 'v1') {
-    throw new RemoteWriteError('ERR_RW_VERSION', 415, 'remote-write 2.0 (io.prometheus.write.v2.Request) is not supported; configure the sender for remote-write 1.0');
+  if (version !== 'v1' && version !== 'v2') {
+    throw new RemoteWriteError('ERR_RW_VERSION', 415, `unknown remote-write version ${JSON.stringify(version)}`);
   }
   const scratch = encoding === 'snappy' ? snappyScratch(body, limits.maxDecodedBytes) : undefined;
   const decodedRaw = decodeBody(body, encoding, limits.maxDecodedBytes, scratch);
   const decoded = new Uint8Array(decodedRaw.buffer, decodedRaw.byteOffset, decodedRaw.byteLength);
   try {
-    const counts = rewriteWriteRequestV1(decoded, tenant, {
+    const rewriteOptions = {
       maxSeries: limits.maxSeries ?? Number.POSITIVE_INFINITY,
       maxLabelsPerSeries: limits.maxLabelsPerSeries ?? Number.POSITIVE_INFINITY,
       labelNames: rule,
-    }, output);
+    };
+    const counts = version === 'v1'
+      ? rewriteWriteRequestV1(decoded, tenant, rewriteOptions, output)
+      : rewriteRequestV2(decoded, tenant, rewriteOptions, output);
     return { body: encodeBody(output.view(), encoding), series: counts.series, samples: counts.samples };
   } finally {
     output.release();

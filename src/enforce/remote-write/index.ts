@@ -1,5 +1,5 @@
 // Prometheus remote-write tenant enforcement: set the tenant's labels on every series of a
-// WriteRequest, refusing anything that could carry data past them.
+// remote-write 1.0 WriteRequest or 2.0 Request, refusing anything that could carry data past them.
 export { enforceRemoteWrite } from './enforce.ts';
 export type { EnforcedRemoteWrite, RemoteWriteLimits, RemoteWriteOptions } from './enforce.ts';
 export { RemoteWriteError } from './errors.ts';

@@ -11,7 +11,7 @@ import { labelsError, protobufError, tooLarge } from './errors.ts';
 import { labelNameProblem, quoteBytes, type LabelNameRule } from './label-names.ts';
 import { copyBytes, type OutputBuffer } from './output-buffer.ts';
 import { compareBytes, type PreparedTenantLabels } from './tenant-labels.ts';
-import { readVarint32, skipVarint64, varintEnd, varintSize, writeVarint32 } from './wire.ts';
+import { readVarint32, skipVarint64, varintEnd, varintSize, wireTypeProblem, writeVarint32 } from './wire.ts';
 
 export interface RewriteOptions {
   readonly maxSeries: number;
@@ -64,14 +64,6 @@ function grown(a: Int32Array): Int32Array {
   const b = new Int32Array(a.length * 2);
   b.set(a);
   return b;
-}
-
-function wireTypeProblem(tag: number, where: string): string {
-  const wt = tag & 7;
-  const field = tag >>> 3;
-  if (wt === 6 || wt === 7) return `invalid wire type ${wt} in ${where}`;
-  if (field === 0) return `field number 0 in ${where}`;
-  return `unexpected field ${field} (wire type ${wt}) in ${where}`;
 }
 
 export function rewriteWriteRequestV1(buf: Uint8Array, tenant: PreparedTenantLabels, opts: RewriteOptions, out: OutputBuffer): RewriteCounts {

@@ -67,3 +67,12 @@ export function writeVarint32(out: Uint8Array, pos: number, v: number): number {
   out[pos++] = v;
   return pos;
 }
+
+/** Describes a tag the schema does not allow at this place, for error messages. */
+export function wireTypeProblem(tag: number, where: string): string {
+  const wt = tag & 7;
+  const field = tag >>> 3;
+  if (wt === 6 || wt === 7) return `invalid wire type ${wt} in ${where}`;
+  if (field === 0) return `field number 0 in ${where}`;
+  return `unexpected field ${field} (wire type ${wt}) in ${where}`;
+}
