@@ -40,6 +40,11 @@ export function startProcess(command: string, args: readonly string[], opts: Sta
   });
   if (child.pid === undefined) throw new Error(`cannot start ${command}`);
   live.add(child);
+  // A failing test file must still exit (the exit hook then kills the child), so neither the
+  // child nor its pipes may keep the event loop alive.
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
+  (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
   const chunks: string[] = [];
   const MAX_OUTPUT = 4 * 1024 * 1024;
   let size = 0;
