@@ -62,7 +62,7 @@ test('known fields with the wrong wire type are refused', () => {
 });
 
 test('unknown fields are refused at every level (no field can smuggle a label)', () => {
-  // WriteRequest: field 2 is Cortex/Mimir `source`, field 1000 is Mimir `skip_label_validation`.
+  // WriteRequest: field 2 is Cortex/Mimir `Source`, field 1000 is their `skip_label_name_validation`.
   refused(bytes(good(), tag(2, 0), varint(1)), 'ERR_RW_PROTOBUF', /field 2/);
   refused(bytes(good(), tag(1000, 0), varint(1)), 'ERR_RW_PROTOBUF', /field 1000/);
   refused(bytes(ld(4, label('tenant', 'B'))), 'ERR_RW_PROTOBUF', /field 4/);
