@@ -7,6 +7,10 @@ import { getDispatcher, type BackendTlsOptions, type PoolSettings } from '../for
 import { parseQuery, unescape } from '../lib/go-url.ts';
 import { compileWholeMatch, RegexError } from '../lib/regex.ts';
 import { authTokenKey, basicKey, bearerTokenKey, credentialDigest } from '../identify/credentials.ts';
+import {
+  compileHeaders, compileUrlPrefix, createJwtAuthenticator, JwtConfigError, JwtPlaceholderConfigError, rejectPlaceholders,
+  type JwtAuthenticator, type JwtLogger, type JwtSectionInput,
+} from '../identify/jwt/index.ts';
 import { FieldError, type ConfigPath } from './errors.ts';
 import type { CompiledConfig, CompiledRoute, CompiledUser, HeaderMatcher, HeaderOp, QueryArgMatcher, RouteOptions, UserKind } from './model.ts';
 import type { RawAuthConfig, RawIpFilters, RawUrlMap, RawUser } from './schema.ts';
@@ -20,6 +24,8 @@ export interface CompileDefaults {
   readonly failTimeoutMs: number;
   readonly backendTls: BackendTlsOptions;
   readonly pool: PoolSettings;
+  /** Receives JWT key-refresh warnings; JWT users need it. */
+  readonly jwtLogger?: JwtLogger;
 }
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -116,9 +122,10 @@ class Compiler {
   readonly defaults: CompileDefaults;
   constructor(defaults: CompileDefaults) { this.defaults = defaults; }
 
-  backendSet(urls: readonly string[], pol: LoadBalancingPolicy, retry: ReadonlySet<number>, tls: BackendTlsOptions, path: ConfigPath): BackendSet {
+  backendSet(urls: readonly string[], pol: LoadBalancingPolicy, retry: ReadonlySet<number>, tls: BackendTlsOptions, path: ConfigPath, jwt: boolean): BackendSet {
     const backends = urls.map((u, i) => {
-      const target = parseUrlPrefix(u, urls.length === 1 ? path : [...path, i]);
+      const p = urls.length === 1 ? path : [...path, i];
+      const target = { ...parseUrlPrefix(u, p), template: jwt ? placeholderTemplate(u, p) : noPlaceholders(u, p) };
       return new Backend(target, getDispatcher(target.origin, tls, this.defaults.pool));
     });
     const set = new BackendSet(backends, pol, retry, this.defaults.failTimeoutMs);
@@ -126,7 +133,7 @@ class Compiler {
     return set;
   }
 
-  routeOptions(raw: RawUser | RawUrlMap, inh: Inherited, path: ConfigPath, urls: readonly string[], isMapEntry: boolean): RouteOptions {
+  routeOptions(raw: RawUser | RawUrlMap, inh: Inherited, path: ConfigPath, urls: readonly string[], isMapEntry: boolean, jwt: boolean): RouteOptions {
     const own = headerOps(raw.headers, [...path, 'headers']);
     // tenantgate difference: a user's top-level headers also apply to its url_map routes unless the
     // route sets the same header. vmauth drops them there, which has let users pick any
@@ -138,9 +145,10 @@ class Compiler {
     const retry = raw.retry_status_codes ?? inh.retryStatusCodes;
     return {
       backends: this.backendSet(urls, policy(raw.load_balancing_policy, inh.policy, [...path, 'load_balancing_policy']),
-        statusCodes(retry, [...path, 'retry_status_codes']), inh.tls, [...path, 'url_prefix']),
+        statusCodes(retry, [...path, 'retry_status_codes']), inh.tls, [...path, 'url_prefix'], jwt),
       requestHeaders: requestHeaders.filter((h) => h.lower !== 'host'),
-      responseHeaders: headerOps(raw.response_headers, [...path, 'response_headers']),
+      headerTemplate: headerTemplate(requestHeaders.filter((h) => h.lower !== 'host'), [...path, 'headers'], jwt),
+      responseHeaders: responseHeaderOps(raw.response_headers, [...path, 'response_headers']),
       hostOverride: host !== undefined && host.value !== '' ? host.value : null,
       keepOriginalHost: raw.keep_original_host ?? false,
       mergeQueryArgs: new Set(raw.merge_query_args !== undefined && raw.merge_query_args.length > 0 ? raw.merge_query_args : inh.mergeQueryArgs),
@@ -150,7 +158,7 @@ class Compiler {
   }
 
   user(raw: RawUser, path: ConfigPath, kind: UserKind): CompiledUser {
-    if (raw.jwt !== undefined) throw new FieldError([...path, 'jwt'], 'JWT authentication is not supported yet by this tenantgate build');
+    const jwt = kind === 'jwt';
     if (raw.mtls !== undefined) throw new FieldError([...path, 'mtls'], 'mTLS user matching is not supported yet by this tenantgate build');
     if (raw.discover_backend_ips === true) throw new FieldError([...path, 'discover_backend_ips'], 'discover_backend_ips is not supported yet by this tenantgate build');
     raw.url_map?.forEach((e, i) => {
@@ -186,15 +194,16 @@ class Compiler {
         srcHosts: regexes(e.src_hosts, [...p, 'src_hosts']),
         srcQueryArgs: queryArgMatchers(e.src_query_args, [...p, 'src_query_args']),
         srcHeaders: headerMatchers(e.src_headers, [...p, 'src_headers']),
-        ...this.routeOptions(e, inh, p, e.url_prefix, true),
+        ...this.routeOptions(e, inh, p, e.url_prefix, true, jwt),
       };
     });
-    const fallback = raw.url_prefix !== undefined ? this.routeOptions(raw, inh, path, raw.url_prefix, false) : null;
+    const fallback = raw.url_prefix !== undefined ? this.routeOptions(raw, inh, path, raw.url_prefix, false, jwt) : null;
     // default_url keeps vmauth's behaviour: the user's headers, no retries, least_loaded.
     const defaultUrl = raw.default_url !== undefined ? {
-      backends: this.backendSet(raw.default_url, 'least_loaded', new Set(), tls, [...path, 'default_url']),
+      backends: this.backendSet(raw.default_url, 'least_loaded', new Set(), tls, [...path, 'default_url'], jwt),
       requestHeaders: userHeaders.filter((h) => h.lower !== 'host'),
-      responseHeaders: headerOps(raw.response_headers, [...path, 'response_headers']),
+      headerTemplate: headerTemplate(userHeaders.filter((h) => h.lower !== 'host'), [...path, 'headers'], jwt),
+      responseHeaders: responseHeaderOps(raw.response_headers, [...path, 'response_headers']),
       hostOverride: userHeaders.find((h) => h.lower === 'host' && h.value !== '')?.value ?? null,
       keepOriginalHost: raw.keep_original_host ?? false,
       mergeQueryArgs: new Set<string>(),
@@ -206,7 +215,7 @@ class Compiler {
       throw new FieldError(path, 'missing `url_prefix` or `url_map`');
     }
 
-    const metricName = kind === 'unauthorized' ? '' : raw.name || raw.username || tokenHashName(raw);
+    const metricName = kind === 'unauthorized' ? '' : raw.name || raw.username || (jwt ? 'jwt' : tokenHashName(raw));
     const metricLabels: Record<string, string> = {};
     if (metricName !== '') metricLabels['username'] = metricName;
     for (const [k, v] of Object.entries(raw.metric_labels ?? {})) {
@@ -271,6 +280,12 @@ export function parseUrlPrefix(raw: string, path: ConfigPath) {
 }
 
 function collectCredentialKeys(raw: RawUser, path: ConfigPath): { kind: UserKind; keys: string[] } {
+  if (raw.jwt !== undefined) {
+    for (const f of ['username', 'password', 'bearer_token', 'auth_token'] as const) {
+      if (raw[f]) throw new FieldError([...path, f], `${f} cannot be combined with jwt in one user; JWT users are identified by their token only`);
+    }
+    return { kind: 'jwt', keys: [] };
+  }
   if (raw.auth_token) {
     if (raw.bearer_token) throw new FieldError([...path, 'bearer_token'], 'bearer_token cannot be specified if auth_token is set');
     if (raw.username || raw.password) throw new FieldError([...path, 'username'], 'username and password cannot be specified if auth_token is set');
@@ -282,7 +297,7 @@ function collectCredentialKeys(raw: RawUser, path: ConfigPath): { kind: UserKind
     return { kind: 'bearer', keys: [bearerTokenKey(raw.bearer_token), basicKey(raw.bearer_token, '')] };
   }
   if (raw.username) return { kind: 'basic', keys: [basicKey(raw.username, raw.password ?? '')] };
-  if (raw.jwt !== undefined || raw.mtls !== undefined) return { kind: 'basic', keys: [] };
+  if (raw.mtls !== undefined) return { kind: 'basic', keys: [] };
   throw new FieldError(path, 'missing authorization options; set username (with password), bearer_token or auth_token');
 }
 
@@ -291,10 +306,16 @@ export function compileConfig(raw: RawAuthConfig, source: string, defaults: Comp
   const byCredential = new Map<string, CompiledUser>();
   const owner = new Map<string, number>();
   const users: CompiledUser[] = [];
+  const jwtSections: JwtSectionInput[] = [];
+  const jwtUsers = new Map<number, CompiledUser>();
   (raw.users ?? []).forEach((u, i) => {
     const path = ['users', i];
     const { kind, keys } = collectCredentialKeys(u, path);
     const user = c.user(u, path, kind);
+    if (kind === 'jwt') {
+      jwtSections.push({ index: i, name: u.name ?? '', jwt: u.jwt as JwtSectionInput['jwt'] });
+      jwtUsers.set(i, user);
+    }
     for (const k of keys) {
       const digest = credentialDigest(k);
       const prev = owner.get(digest);
@@ -319,8 +340,10 @@ export function compileConfig(raw: RawAuthConfig, source: string, defaults: Comp
     unauthorizedUser = c.user(uu, ['unauthorized_user'], 'unauthorized');
   }
 
+  const jwt = jwtSections.length > 0 ? { authenticator: buildAuthenticator(jwtSections, defaults), users: jwtUsers } : null;
   return deepFreeze({
     source,
+    jwt,
     usersByCredential: byCredential,
     users,
     unauthorizedUser,
@@ -337,4 +360,53 @@ function deepFreeze<T>(o: T): T {
   Object.freeze(o);
   for (const v of Object.values(o as object)) deepFreeze(v);
   return o;
+}
+
+function buildAuthenticator(sections: readonly JwtSectionInput[], defaults: CompileDefaults): JwtAuthenticator {
+  const logger: JwtLogger = defaults.jwtLogger ?? { warn: () => {}, info: () => {} };
+  try {
+    return createJwtAuthenticator(sections, { logger });
+  } catch (err) {
+    if (err instanceof JwtConfigError) {
+      const field = err.field.split('.').flatMap((p) => p.split(/\[(\d+)\]/).filter((x) => x !== '').map((x) => (/^\d+$/.test(x) ? Number(x) : x)));
+      throw new FieldError(err.sectionIndex === undefined ? [] : ['users', err.sectionIndex, ...field], err.message.replace(/^users\[\d+\]\.[^:]*: /, ''));
+    }
+    throw err;
+  }
+}
+
+function placeholderTemplate(url: string, path: ConfigPath) {
+  try { return compileUrlPrefix(url); } catch (err) {
+    if (err instanceof JwtPlaceholderConfigError) throw new FieldError(path, err.message);
+    throw err;
+  }
+}
+
+/** Placeholders only make sense for JWT users; elsewhere they would be sent literally. */
+function noPlaceholders(text: string, path: ConfigPath): null {
+  try { rejectPlaceholders(text, 'url_prefix'); } catch (err) {
+    if (err instanceof JwtPlaceholderConfigError) throw new FieldError(path, err.message);
+    throw err;
+  }
+  return null;
+}
+
+function headerTemplate(ops: readonly HeaderOp[], path: ConfigPath, jwt: boolean) {
+  if (!jwt) {
+    ops.forEach((o) => noPlaceholders(o.value, path));
+    return null;
+  }
+  try {
+    const t = compileHeaders(ops.map((o) => [o.name, o.value] as const));
+    return t.hasPlaceholders ? t : null;
+  } catch (err) {
+    if (err instanceof JwtPlaceholderConfigError) throw new FieldError(path, err.message);
+    throw err;
+  }
+}
+
+function responseHeaderOps(list: readonly string[] | undefined, path: ConfigPath): HeaderOp[] {
+  const ops = headerOps(list, path);
+  ops.forEach((o, i) => noPlaceholders(o.value, [...path, i]));
+  return ops;
 }

@@ -92,6 +92,12 @@ export function parseConfigText(text: string, name: string, defaults: CompileDef
   const data = doc.toJS({ maxAliasCount: 100 }) ?? {};
   const parsed = authConfigSchema.safeParse(data === '' ? {} : data);
   if (!parsed.success) throw new ConfigError(name, zodProblems(parsed.error, doc, lc));
+  // `jwt` sections carry typed values (booleans, account ids) validated by the JWT module's own
+  // schema, so they are read with YAML's core schema instead of the failsafe one.
+  if (parsed.data.users?.some((u) => u.jwt !== undefined)) {
+    const typed = parseDocument(substituteEnv(text, env), { uniqueKeys: true }).toJS({ maxAliasCount: 100 }) as { users?: { jwt?: unknown }[] };
+    parsed.data.users.forEach((u, i) => { if (u.jwt !== undefined) u.jwt = typed.users?.[i]?.jwt; });
+  }
   try {
     return compileConfig(parsed.data, name, defaults);
   } catch (err) {

@@ -4,6 +4,7 @@ import type { WholeMatcher } from '../lib/regex.ts';
 import type { QueryValues } from '../lib/go-url.ts';
 import type { BackendSet } from '../forward/backend-set.ts';
 import type { IpFilter } from '../authorize/ip-filter.ts';
+import type { CompiledHeaders, JwtAuthenticator } from '../identify/jwt/index.ts';
 
 /** A header to set (`value` non-empty) or remove (`value` empty) — vmauth's `headers` semantics. */
 export interface HeaderOp {
@@ -18,6 +19,8 @@ export interface HeaderMatcher { readonly lower: string; readonly value: string 
 export interface RouteOptions {
   readonly backends: BackendSet;
   readonly requestHeaders: readonly HeaderOp[];
+  /** For JWT users whose headers hold `{{.Placeholders}}`: rendered per request instead of requestHeaders. */
+  readonly headerTemplate: CompiledHeaders | null;
   readonly responseHeaders: readonly HeaderOp[];
   /** Host header override from `headers: ["Host: …"]`, or null. */
   readonly hostOverride: string | null;
@@ -35,7 +38,7 @@ export interface CompiledRoute extends RouteOptions {
   readonly srcHeaders: readonly HeaderMatcher[];
 }
 
-export type UserKind = 'basic' | 'bearer' | 'auth_token' | 'unauthorized';
+export type UserKind = 'basic' | 'bearer' | 'auth_token' | 'jwt' | 'unauthorized';
 
 export interface CompiledUser {
   readonly kind: UserKind;
@@ -65,6 +68,8 @@ export interface CompiledConfig {
   readonly users: readonly CompiledUser[];
   readonly unauthorizedUser: CompiledUser | null;
   readonly ipFilter: IpFilter | null;
+  /** JWT identification, when any user has a `jwt` section. Owns background key refresh: close() it when retired. */
+  readonly jwt: { readonly authenticator: JwtAuthenticator; readonly users: ReadonlyMap<number, CompiledUser> } | null;
   /** Every backend set, so a reload can retire them. */
   readonly backendSets: readonly BackendSet[];
 }

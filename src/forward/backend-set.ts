@@ -3,6 +3,7 @@
 // "broken until" times), which is why it lives here rather than in the frozen config model.
 import type { Dispatcher } from 'undici';
 import type { QueryValues } from '../lib/go-url.ts';
+import type { CompiledUrlPrefix } from '../identify/jwt/index.ts';
 
 export type LoadBalancingPolicy = 'least_loaded' | 'first_available';
 
@@ -18,6 +19,8 @@ export interface BackendTarget {
   readonly query: QueryValues;
   /** The prefix as written in the config, for messages. */
   readonly display: string;
+  /** For JWT users: the url_prefix with `{{.Placeholders}}`, rendered per request from vm_access. */
+  readonly template: CompiledUrlPrefix | null;
 }
 
 export class Backend {

@@ -10,6 +10,10 @@ import type { Backend } from '../forward/backend-set.ts';
 import { attempt, type OutgoingRequest } from '../forward/proxy.ts';
 import { buildRequestHeaders } from '../forward/request-headers.ts';
 import { credentialDigest, requestCredentialKeys } from '../identify/credentials.ts';
+import { JwtPlaceholderValueError, renderHeaders, renderUrlPrefix, type VmAccess } from '../identify/jwt/index.ts';
+import { parseQuery, unescape } from '../lib/go-url.ts';
+import type { BackendTarget } from '../forward/backend-set.ts';
+import type { HeaderOp } from '../config/model.ts';
 import { Semaphore } from '../limit/semaphore.ts';
 import type { Logger } from '../observe/logger.ts';
 import { logAccess, redactHeaders, redactUri } from '../observe/access-log.ts';
@@ -55,7 +59,9 @@ export class Gateway {
   /** Atomically replaces the config; requests in flight finish on the snapshot they started with. */
   swapConfig(next: CompiledConfig): void {
     this.#prepare(next);
+    const prev = this.#config;
     this.#config = next;
+    prev.jwt?.authenticator.close();
   }
 
   #prepare(config: CompiledConfig): void {
@@ -98,8 +104,26 @@ export class Gateway {
       const user = config.usersByCredential.get(credentialDigest(k));
       if (user !== undefined) { void this.#process(req, res, user, target, start); return; }
     }
+    const token = config.jwt !== null ? bearerJwt(keys) : null;
+    if (token !== null) { void this.#identifyJwt(req, res, config, token, target, start); return; }
     if (uu !== null && uu.hasAnyUrls) { void this.#process(req, res, uu, target, start); return; }
     void this.#rejectInvalidCredentials(req, res, uu, start);
+  }
+
+  async #identifyJwt(req: IncomingMessage, res: ServerResponse, config: CompiledConfig, token: string, target: RequestTarget, start: number): Promise<void> {
+    const jwt = config.jwt as NonNullable<CompiledConfig['jwt']>;
+    const r = await jwt.authenticator.authenticate(token);
+    if (r.ok) {
+      const user = jwt.users.get(r.index);
+      if (user !== undefined) { await this.#process(req, res, user, target, start, r.access); return; }
+    } else {
+      this.#metrics.requestError(r.code.toLowerCase().replace(/^err_/, ''));
+      // Every refused token is logged with its reason; never the token or its claims.
+      this.#log.warn(`JWT refused: ${r.code}: ${r.detail}`, { remote_addr: clientAddr(req), request_uri: redactUri(req.url ?? '') });
+    }
+    const uu = config.unauthorizedUser;
+    if (uu !== null && uu.hasAnyUrls) { await this.#process(req, res, uu, target, start); return; }
+    await this.#rejectInvalidCredentials(req, res, uu, start);
   }
 
   async #rejectInvalidCredentials(req: IncomingMessage, res: ServerResponse, uu: CompiledUser | null, start: number): Promise<void> {
@@ -130,7 +154,7 @@ export class Gateway {
     return filter.allows(ip);
   }
 
-  async #process(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, start: number): Promise<void> {
+  async #process(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, start: number, access: VmAccess | null = null): Promise<void> {
     const rt = this.#runtime.get(user) as UserRuntime;
     const stats = rt.stats;
     stats.requests++;
@@ -177,7 +201,7 @@ export class Gateway {
       }
       stats.current++;
       try {
-        status = await this.#route(req, res, user, target, body, stats, gone.signal);
+        status = await this.#route(req, res, user, target, body, stats, gone.signal, access);
       } finally {
         stats.current--;
       }
@@ -196,7 +220,7 @@ export class Gateway {
     }
   }
 
-  async #route(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, body: BufferedBody, stats: RequestStats, gone: AbortSignal): Promise<number> {
+  async #route(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, body: BufferedBody, stats: RequestStats, gone: AbortSignal, access: VmAccess | null): Promise<number> {
     const match = matchRoute(user, target.path, target.rawQuery, req);
     let route: RouteOptions;
     let isDefault = false;
@@ -219,10 +243,19 @@ export class Gateway {
     if (route.ipFilter !== null && !this.#ipAllowed(route.ipFilter, req)) {
       return refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this route');
     }
-    return this.#forward(req, res, user, target, route, isDefault, body, stats, gone);
+    let headerOps = route.requestHeaders;
+    if (access !== null && route.headerTemplate !== null) {
+      try {
+        headerOps = renderHeaders(route.headerTemplate, access).map(([name, value]): HeaderOp => ({ name, lower: name.toLowerCase(), value }));
+      } catch (err) {
+        if (err instanceof JwtPlaceholderValueError) return refuse(res, this.#metrics, 'jwt_claim_unsafe', `the token's vm_access claim cannot be used here: ${err.message}`);
+        throw err;
+      }
+    }
+    return this.#forward(req, res, user, target, route, headerOps, isDefault, body, stats, gone, access);
   }
 
-  async #forward(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, route: RouteOptions, isDefault: boolean, body: BufferedBody, stats: RequestStats, gone: AbortSignal): Promise<number> {
+  async #forward(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, route: RouteOptions, headerOps: readonly HeaderOp[], isDefault: boolean, body: BufferedBody, stats: RequestStats, gone: AbortSignal, access: VmAccess | null): Promise<number> {
     const set = route.backends;
     const canRetry = body.kind === 'none' || (body.kind === 'whole' && body.data.length <= this.#opts.maxRequestBodySizeToRetry);
     const payload = body.kind === 'whole' ? body.data : body.kind === 'stream' ? body.stream : null;
@@ -235,12 +268,19 @@ export class Gateway {
     const attempts = set.backends.length;
     for (let i = 0; i < attempts; i++) {
       const backend: Backend = set.acquire(Date.now());
-      const t = backend.target;
+      let t: BackendTarget = backend.target;
+      if (access !== null && t.template !== null && t.template.hasPlaceholders) {
+        try { t = renderTarget(t, access); } catch (err) {
+          set.release(backend);
+          if (err instanceof JwtPlaceholderValueError) return refuse(res, this.#metrics, 'jwt_claim_unsafe', `the token's vm_access claim cannot be used here: ${err.message}`);
+          throw err;
+        }
+      }
       const host = route.keepOriginalHost ? (req.headers.host ?? t.host) : (route.hostOverride ?? t.host);
       const out: OutgoingRequest = {
         method: req.method ?? 'GET',
         path: isDefault ? buildDefaultUrlPath(t, target) : buildTargetPath(t, target, route.dropSrcPathPrefixParts, route.mergeQueryArgs),
-        headers: buildRequestHeaders(req, route.requestHeaders, { clientIp, removeXffValue: this.#opts.removeXffValue, host }),
+        headers: buildRequestHeaders(req, headerOps, { clientIp, removeXffValue: this.#opts.removeXffValue, host }),
         body: payload,
       };
       stats.backendRequests++;
@@ -285,6 +325,25 @@ export class Gateway {
 }
 
 const EMPTY: ReadonlySet<number> = new Set();
+
+/** The bare token of an `Authorization: Bearer a.b.c` credential, if it looks like a JWT. */
+function bearerJwt(keys: readonly string[]): string | null {
+  const prefix = 'http_auth:Bearer ';
+  for (const k of keys) {
+    if (!k.startsWith(prefix)) continue;
+    const t = k.slice(prefix.length);
+    const dot = t.indexOf('.');
+    if (dot > 0 && t.indexOf('.', dot + 1) > dot + 1) return t;
+  }
+  return null;
+}
+
+/** A JWT user's backend, with the url_prefix placeholders filled from the token's vm_access. */
+function renderTarget(t: BackendTarget, access: VmAccess): BackendTarget {
+  const url = renderUrlPrefix(t.template as NonNullable<BackendTarget['template']>, access);
+  const rawQuery = url.search.slice(1);
+  return { ...t, basePath: unescape(url.pathname, false) ?? url.pathname, rawQuery, query: parseQuery(rawQuery) };
+}
 
 function errCode(err: Error): string {
   return (err as { code?: string }).code ?? '';

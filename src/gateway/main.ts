@@ -87,13 +87,14 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
 
   const source = flags.string('auth.config');
   if (source === '') { log.error('missing required `-auth.config` command-line flag'); return 1; }
-  const compile = compileDefaultsFromFlags(flags);
+  const compile = { ...compileDefaultsFromFlags(flags), jwtLogger: log };
   const opts = gatewayOptions(flags, compile);
   for (const h of opts.authHeaderNames) httpAuthHeaders.add(h);
 
   if (flags.bool('dryRun')) {
     try {
-      await loadConfig(source, compile);
+      const { config } = await loadConfig(source, compile);
+      config.jwt?.authenticator.close();
       await closeAllDispatchers();
       log.info(`config ${JSON.stringify(source)} is valid`);
       return 0;
@@ -111,6 +112,8 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
     if (err instanceof ConfigError) { log.error(`cannot load -auth.config=${JSON.stringify(source)}:\n${err.message}`); return 1; }
     throw err;
   }
+  // Give OIDC providers one chance to deliver keys before serving; failures are logged, not fatal.
+  await loaded.config.jwt?.authenticator.ready();
   const metrics = new Metrics();
   const gateway = new Gateway(loaded.config, opts, metrics, log);
   let lastText = loaded.text;
@@ -127,7 +130,9 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
       try {
         const text = await readConfigSource(source);
         if (text !== lastText) {
-          gateway.swapConfig(parseConfigText(text, source, compile));
+          const next = parseConfigText(text, source, compile);
+          await next.jwt?.authenticator.ready();
+          gateway.swapConfig(next);
           lastText = text;
           metrics.set('vmauth_config_last_reload_success_timestamp_seconds', Math.floor(Date.now() / 1000));
           log.info(`reloaded -auth.config=${JSON.stringify(source)} (${why}): ${gateway.config.users.length} users`);
@@ -222,6 +227,7 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
     s.close(() => { clearTimeout(force); resolve(); });
     s.closeIdleConnections();
   })));
+  gateway.config.jwt?.authenticator.close();
   await closeAllDispatchers();
   log.info('stopped tenantgate');
   return 0;
