@@ -69,7 +69,7 @@ function grown(a: Int32Array): Int32Array {
 export function rewriteWriteRequestV1(buf: Uint8Array, tenant: PreparedTenantLabels, opts: RewriteOptions, out: OutputBuffer): RewriteCounts {
   const counts: RewriteCounts = { series: 0, samples: 0 };
   // Every series grows by at most the tenant labels plus a longer length prefix.
-  out.reset(buf.length + buf.length / 16 + 1024);
+  out.reset(Math.ceil(buf.length * 1.0625) + 1024);
   const n = buf.length;
   let pos = 0;
   while (pos < n) {

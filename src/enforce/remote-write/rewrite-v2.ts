@@ -56,7 +56,7 @@ export function rewriteRequestV2(buf: Uint8Array, tenant: PreparedTenantLabels, 
   if (symbols > 0 && symEnd[0] !== symStart[0]) throw protobufError('the first symbol must be the empty string', symStart[0]!);
 
   // Output: the client's symbols, then the tenant's (name, value) pairs at refs base+2t, base+2t+1.
-  out.reset(n + n / 8 + 1024);
+  out.reset(Math.ceil(n * 1.125) + 1024);
   const base = symbols;
   const tenantRefs: number[] = [];
   let tenantSymbolBytes = 0;
