@@ -12,7 +12,7 @@ export const REFUSALS = {
   backends_unavailable: { status: 502, reason: 'backends_unavailable' },
   backend_error_no_retry: { status: 503, reason: 'backend_error' },
   internal_auth: { status: 401, reason: 'internal_auth' },
-  jwt_claim_unsafe: { status: 403, reason: 'jwt_claim_unsafe' },
+  jwt_claim_unsafe: { status: 401, reason: 'jwt_claim_unsafe' },
 } as const;
 
 export type RefusalCode = keyof typeof REFUSALS;

@@ -248,7 +248,7 @@ export class Gateway {
       try {
         headerOps = renderHeaders(route.headerTemplate, access).map(([name, value]): HeaderOp => ({ name, lower: name.toLowerCase(), value }));
       } catch (err) {
-        if (err instanceof JwtPlaceholderValueError) return refuse(res, this.#metrics, 'jwt_claim_unsafe', `the token's vm_access claim cannot be used here: ${err.message}`);
+        if (err instanceof JwtPlaceholderValueError) return this.#refuseUnsafeClaim(req, res, err);
         throw err;
       }
     }
@@ -272,7 +272,7 @@ export class Gateway {
       if (access !== null && t.template !== null && t.template.hasPlaceholders) {
         try { t = renderTarget(t, access); } catch (err) {
           set.release(backend);
-          if (err instanceof JwtPlaceholderValueError) return refuse(res, this.#metrics, 'jwt_claim_unsafe', `the token's vm_access claim cannot be used here: ${err.message}`);
+          if (err instanceof JwtPlaceholderValueError) return this.#refuseUnsafeClaim(req, res, err);
           throw err;
         }
       }
@@ -316,6 +316,12 @@ export class Gateway {
     stats.errors++;
     return refuse(res, this.#metrics, 'backends_unavailable',
       `all the ${attempts} backends for the user ${JSON.stringify(user.logName)} are unavailable for proxying the request`);
+  }
+
+  /** A claim value that would change the URL or a header line beyond its placeholder. */
+  #refuseUnsafeClaim(req: IncomingMessage, res: ServerResponse, err: JwtPlaceholderValueError): number {
+    this.#log.warn(`JWT refused: ERR_JWT_CLAIM_UNSAFE: ${err.message}`, { remote_addr: clientAddr(req), request_uri: redactUri(req.url ?? '') });
+    return refuse(res, this.#metrics, 'jwt_claim_unsafe', "the token's vm_access claim cannot be used for this request");
   }
 
   #access(user: CompiledUser | null, req: IncomingMessage, status: number, start: number, name: string): void {
