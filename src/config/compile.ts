@@ -12,6 +12,7 @@ import {
   type JwtAuthenticator, type JwtLogger, type JwtSectionInput,
 } from '../identify/jwt/index.ts';
 import { FieldError, type ConfigPath } from './errors.ts';
+import { compileTenantPolicy } from '../enforce/tenant/compile.ts';
 import type { CompiledConfig, CompiledRoute, CompiledUser, HeaderMatcher, HeaderOp, QueryArgMatcher, RouteOptions, UserKind } from './model.ts';
 import type { RawAuthConfig, RawIpFilters, RawUrlMap, RawUser } from './schema.ts';
 
@@ -115,6 +116,8 @@ interface Inherited {
   readonly dropParts: number;
   readonly tls: BackendTlsOptions;
   readonly userHeaders: readonly HeaderOp[];
+  /** The user's `tenant:` section and its path, used by routes that set none. */
+  readonly tenant: { readonly raw: unknown; readonly path: ConfigPath } | null;
 }
 
 class Compiler {
@@ -154,6 +157,7 @@ class Compiler {
       mergeQueryArgs: new Set(raw.merge_query_args !== undefined && raw.merge_query_args.length > 0 ? raw.merge_query_args : inh.mergeQueryArgs),
       dropSrcPathPrefixParts: Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts),
       ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters']),
+      tenant: tenantPolicy(raw.tenant !== undefined ? { raw: raw.tenant, path: [...path, 'tenant'] } : inh.tenant),
     };
   }
 
@@ -181,6 +185,7 @@ class Compiler {
       dropParts: raw.drop_src_path_prefix_parts ?? 0,
       tls,
       userHeaders,
+      tenant: raw.tenant !== undefined ? { raw: raw.tenant, path: [...path, 'tenant'] } : null,
     };
     const routes: CompiledRoute[] = (raw.url_map ?? []).map((e, i) => {
       const p = [...path, 'url_map', i];
@@ -209,6 +214,7 @@ class Compiler {
       mergeQueryArgs: new Set<string>(),
       dropSrcPathPrefixParts: 0,
       ipFilter: null,
+      tenant: tenantPolicy(inh.tenant),
     } : null;
     const hasAnyUrls = fallback !== null || routes.length > 0 || defaultUrl !== null;
     if (kind !== 'unauthorized' && routes.length === 0 && fallback === null) {
@@ -360,6 +366,10 @@ function deepFreeze<T>(o: T): T {
   Object.freeze(o);
   for (const v of Object.values(o as object)) deepFreeze(v);
   return o;
+}
+
+function tenantPolicy(t: { readonly raw: unknown; readonly path: ConfigPath } | null) {
+  return t === null ? null : compileTenantPolicy(t.raw, t.path);
 }
 
 function buildAuthenticator(sections: readonly JwtSectionInput[], defaults: CompileDefaults): JwtAuthenticator {

@@ -94,9 +94,20 @@ export function parseConfigText(text: string, name: string, defaults: CompileDef
   if (!parsed.success) throw new ConfigError(name, zodProblems(parsed.error, doc, lc));
   // `jwt` sections carry typed values (booleans, account ids) validated by the JWT module's own
   // schema, so they are read with YAML's core schema instead of the failsafe one.
-  if (parsed.data.users?.some((u) => u.jwt !== undefined)) {
-    const typed = parseDocument(substituteEnv(text, env), { uniqueKeys: true }).toJS({ maxAliasCount: 100 }) as { users?: { jwt?: unknown }[] };
-    parsed.data.users.forEach((u, i) => { if (u.jwt !== undefined) u.jwt = typed.users?.[i]?.jwt; });
+  // The same holds for tenantgate's `tenant` sections.
+  const users = parsed.data.users ?? [];
+  const uu = parsed.data.unauthorized_user;
+  const needsTyped = [...users, ...(uu ? [uu] : [])].some((u) => u.jwt !== undefined || u.tenant !== undefined || u.url_map?.some((e) => e.tenant !== undefined));
+  if (needsTyped) {
+    type TypedUser = { jwt?: unknown; tenant?: unknown; url_map?: { tenant?: unknown }[] };
+    const typed = parseDocument(substituteEnv(text, env), { uniqueKeys: true }).toJS({ maxAliasCount: 100 }) as { users?: TypedUser[]; unauthorized_user?: TypedUser };
+    const retype = (u: (typeof users)[number], t: TypedUser | undefined) => {
+      if (u.jwt !== undefined) u.jwt = t?.jwt;
+      if (u.tenant !== undefined) u.tenant = t?.tenant;
+      u.url_map?.forEach((e, j) => { if (e.tenant !== undefined) e.tenant = t?.url_map?.[j]?.tenant; });
+    };
+    users.forEach((u, i) => retype(u, typed.users?.[i]));
+    if (uu) retype(uu, typed.unauthorized_user);
   }
   try {
     return compileConfig(parsed.data, name, defaults);

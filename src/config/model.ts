@@ -5,6 +5,7 @@ import type { QueryValues } from '../lib/go-url.ts';
 import type { BackendSet } from '../forward/backend-set.ts';
 import type { IpFilter } from '../authorize/ip-filter.ts';
 import type { CompiledHeaders, JwtAuthenticator } from '../identify/jwt/index.ts';
+import type { TenantPolicy } from '../enforce/tenant/policy.ts';
 
 /** A header to set (`value` non-empty) or remove (`value` empty) — vmauth's `headers` semantics. */
 export interface HeaderOp {
@@ -28,6 +29,8 @@ export interface RouteOptions {
   readonly mergeQueryArgs: ReadonlySet<string>;
   readonly dropSrcPathPrefixParts: number;
   readonly ipFilter: IpFilter | null;
+  /** tenantgate tenant enforcement for this route, or null. */
+  readonly tenant: TenantPolicy | null;
 }
 
 export interface CompiledRoute extends RouteOptions {

@@ -5,6 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HeaderOp } from '../config/model.ts';
+import type { ResponseFilter } from '../enforce/tenant/policy.ts';
 import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.ts';
 
 export interface OutgoingRequest {
@@ -28,6 +29,8 @@ export interface ResponseOptions {
   readonly responseHeaders: readonly HeaderOp[];
   readonly extraResponseHeaders: readonly (readonly [string, string])[];
   readonly retryStatusCodes: ReadonlySet<number>;
+  /** Buffer the response and pass it through this filter before the client sees it. */
+  readonly responseFilter?: ResponseFilter | undefined;
 }
 
 class RetryStatus extends Error {}
@@ -50,6 +53,10 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
     if (clientGone.aborted) { settle({ kind: 'client-gone' }); return; }
     clientGone.addEventListener('abort', onClientGone, { once: true });
 
+    const filter = opts.responseFilter;
+    let held: Record<string, string | string[]> | null = null;
+    const chunks: Buffer[] = [];
+    let size = 0;
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) { controller = c; },
       onResponseStart(c, statusCode, headers) {
@@ -59,17 +66,41 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
           settle({ kind: 'retry-status', status: statusCode });
           return;
         }
+        if (filter !== undefined) { held = responseHeaders(headers, opts); return; }
         res.writeHead(statusCode, responseHeaders(headers, opts));
         // Flush headers at once: streaming APIs (live tail, long exports) must not wait for a body chunk.
         res.flushHeaders();
       },
       onResponseData(c, chunk) {
+        if (filter !== undefined) {
+          size += chunk.length;
+          if (size > filter.maxBytes) { c.abort(new Error(`response larger than ${filter.maxBytes} bytes cannot be filtered`)); return; }
+          chunks.push(chunk);
+          return;
+        }
         if (!res.write(chunk)) {
           c.pause();
           res.once('drain', () => c.resume());
         }
       },
       onResponseEnd() {
+        if (filter !== undefined && held !== null) {
+          let out: Buffer;
+          try {
+            const ct = held['content-type'];
+            out = filter.filter(status, Array.isArray(ct) ? ct[0] : ct, Buffer.concat(chunks, size));
+          } catch (err) {
+            settle({ kind: 'failed', error: err as Error });
+            return;
+          }
+          delete held['content-length'];
+          delete held['content-encoding'];
+          held['content-length'] = String(out.length);
+          res.writeHead(status, held);
+          res.end(out);
+          settle({ kind: 'responded', status, complete: true });
+          return;
+        }
         res.end();
         settle({ kind: 'responded', status, complete: true });
       },

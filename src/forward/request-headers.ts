@@ -9,6 +9,8 @@ export interface RequestHeaderOptions {
   readonly clientIp: string;
   readonly removeXffValue: boolean;
   readonly host: string;
+  /** The body is sent from memory: undici sets Content-Length itself, so the client's must go. */
+  readonly bodyInMemory: boolean;
 }
 
 export function buildRequestHeaders(req: IncomingMessage, ops: readonly HeaderOp[], opts: RequestHeaderOptions): string[] {
@@ -20,6 +22,7 @@ export function buildRequestHeaders(req: IncomingMessage, ops: readonly HeaderOp
     const name = raw[i] as string;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || lower === 'host' || lower === 'expect' || lower === 'user-agent') continue;
+    if (opts.bodyInMemory && lower === 'content-length') continue;
     if (lower === 'x-forwarded-for') { xff = xff === '' ? (raw[i + 1] as string) : `${xff}, ${raw[i + 1] as string}`; continue; }
     if (conn !== null && conn.has(lower)) continue;
     if (ops.length > 0 && ops.some((o) => o.lower === lower)) continue;

@@ -14,6 +14,7 @@ import { JwtPlaceholderValueError, renderHeaders, renderUrlPrefix, type VmAccess
 import { parseQuery, unescape } from '../lib/go-url.ts';
 import type { BackendTarget } from '../forward/backend-set.ts';
 import type { HeaderOp } from '../config/model.ts';
+import type { ResponseFilter, TenantPolicy } from '../enforce/tenant/policy.ts';
 import { Semaphore } from '../limit/semaphore.ts';
 import type { Logger } from '../observe/logger.ts';
 import { logAccess, redactHeaders, redactUri } from '../observe/access-log.ts';
@@ -243,7 +244,7 @@ export class Gateway {
     if (route.ipFilter !== null && !this.#ipAllowed(route.ipFilter, req)) {
       return refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this route');
     }
-    let headerOps = route.requestHeaders;
+    let headerOps: readonly HeaderOp[] = route.requestHeaders;
     if (access !== null && route.headerTemplate !== null) {
       try {
         headerOps = renderHeaders(route.headerTemplate, access).map(([name, value]): HeaderOp => ({ name, lower: name.toLowerCase(), value }));
@@ -252,10 +253,42 @@ export class Gateway {
         throw err;
       }
     }
-    return this.#forward(req, res, user, target, route, headerOps, isDefault, body, stats, gone, access);
+    let responseFilter: ResponseFilter | undefined;
+    if (route.tenant !== null) {
+      const e = await this.#enforceTenant(req, res, route.tenant, target, body, headerOps, access);
+      if (typeof e === 'number') return e;
+      ({ target, body, headerOps, responseFilter } = e);
+    }
+    return this.#forward(req, res, user, target, route, headerOps, isDefault, body, stats, gone, access, responseFilter);
   }
 
-  async #forward(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, route: RouteOptions, headerOps: readonly HeaderOp[], isDefault: boolean, body: BufferedBody, stats: RequestStats, gone: AbortSignal, access: VmAccess | null): Promise<number> {
+  /** Applies a route's tenant policy: a refusal (status returned) or the rewritten request. */
+  async #enforceTenant(req: IncomingMessage, res: ServerResponse, policy: TenantPolicy, target: RequestTarget, body: BufferedBody, headerOps: readonly HeaderOp[], access: VmAccess | null) {
+    const whole = await wholeBody(body, policy.maxBodyBytes);
+    if (whole === 'too-large') return refuse(res, this.#metrics, 'tenant_body_too_large', `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads`);
+    if (whole === 'error') return refuse(res, this.#metrics, 'body_read_error', 'cannot read request body');
+    const d = policy.enforce({ method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access });
+    if (d.kind === 'refuse') {
+      this.#metrics.requestError(d.reason);
+      sendText(res, d.status, d.message);
+      return d.status;
+    }
+    const ops: HeaderOp[] = [];
+    const overridden = new Set<string>();
+    for (const [name, value] of d.setHeaders ?? []) { ops.push({ name, lower: name.toLowerCase(), value }); overridden.add(name.toLowerCase()); }
+    for (const lower of d.removeHeaders ?? []) { ops.push({ name: lower, lower, value: '' }); overridden.add(lower); }
+    // A filtered response must arrive uncompressed.
+    if (d.responseFilter !== undefined && !overridden.has('accept-encoding')) { ops.push({ name: 'accept-encoding', lower: 'accept-encoding', value: '' }); overridden.add('accept-encoding'); }
+    const newBody = d.body !== undefined ? d.body : whole;
+    return {
+      target: { path: d.path ?? target.path, rawQuery: d.rawQuery },
+      body: (newBody === null ? { kind: 'none' } : { kind: 'whole', data: newBody }) as BufferedBody,
+      headerOps: [...headerOps.filter((h) => !overridden.has(h.lower)), ...ops],
+      responseFilter: d.responseFilter,
+    };
+  }
+
+  async #forward(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, route: RouteOptions, headerOps: readonly HeaderOp[], isDefault: boolean, body: BufferedBody, stats: RequestStats, gone: AbortSignal, access: VmAccess | null, responseFilter?: ResponseFilter): Promise<number> {
     const set = route.backends;
     const canRetry = body.kind === 'none' || (body.kind === 'whole' && body.data.length <= this.#opts.maxRequestBodySizeToRetry);
     const payload = body.kind === 'whole' ? body.data : body.kind === 'stream' ? body.stream : null;
@@ -264,6 +297,7 @@ export class Gateway {
       responseHeaders: route.responseHeaders,
       extraResponseHeaders: this.#opts.securityHeaders,
       retryStatusCodes: canRetry ? set.retryStatusCodes : EMPTY,
+      responseFilter,
     };
     const attempts = set.backends.length;
     for (let i = 0; i < attempts; i++) {
@@ -280,7 +314,7 @@ export class Gateway {
       const out: OutgoingRequest = {
         method: req.method ?? 'GET',
         path: isDefault ? buildDefaultUrlPath(t, target) : buildTargetPath(t, target, route.dropSrcPathPrefixParts, route.mergeQueryArgs),
-        headers: buildRequestHeaders(req, headerOps, { clientIp, removeXffValue: this.#opts.removeXffValue, host }),
+        headers: buildRequestHeaders(req, headerOps, { clientIp, removeXffValue: this.#opts.removeXffValue, host, bodyInMemory: Buffer.isBuffer(payload) }),
         body: payload,
       };
       stats.backendRequests++;
@@ -331,6 +365,25 @@ export class Gateway {
 }
 
 const EMPTY: ReadonlySet<number> = new Set();
+
+/** The whole request body for tenant enforcement, reading what buffering left in the stream. */
+async function wholeBody(body: BufferedBody, max: number): Promise<Buffer | null | 'too-large' | 'error'> {
+  if (body.kind === 'none') return null;
+  if (body.kind === 'whole') return body.data.length > max ? 'too-large' : body.data;
+  if (body.kind !== 'stream') return 'error';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const c of body.stream) {
+      size += c.length;
+      if (size > max) return 'too-large';
+      chunks.push(c);
+    }
+  } catch {
+    return 'error';
+  }
+  return Buffer.concat(chunks, size);
+}
 
 /** The bare token of an `Authorization: Bearer a.b.c` credential, if it looks like a JWT. */
 function bearerJwt(keys: readonly string[]): string | null {

@@ -5,7 +5,7 @@ import { cleanPath, dropPrefixParts, parseRequestTarget } from '../../../src/rou
 import { buildDefaultUrlPath, buildTargetPath } from '../../../src/route/target-url.ts';
 import { encodeQuery, parseQuery } from '../../../src/lib/go-url.ts';
 
-const prefix = (u: string) => parseUrlPrefix(u, []);
+const prefix = (u: string) => ({ ...parseUrlPrefix(u, []), template: null });
 const target = (url: string) => {
   const t = parseRequestTarget(url);
   assert.ok(t !== null);
