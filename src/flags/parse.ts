@@ -26,6 +26,8 @@ export interface ParsedFlags {
   bools(name: string): readonly boolean[];
   /** `name=value` lines for /flags and -help, secrets masked. */
   describe(): string[];
+  /** Every implemented flag with its effective value (secrets masked), for the `flag` metric. */
+  entries(): { name: string; value: string; isSet: boolean }[];
 }
 
 function validate(def: FlagDefinition, raw: string): void {
@@ -122,10 +124,13 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     ints: (n) => rawList(n).filter((s) => s !== '').map(parseInteger),
     bools: (n) => rawList(n).filter((s) => s !== '').map(parseBool),
     describe() {
+      return this.entries().map((e) => `-${e.name}=${JSON.stringify(e.value)}`);
+    },
+    entries() {
       return FLAG_DEFINITIONS.filter((d) => d.status !== 'planned').map((d) => {
         const secret = d.kind === 'secret' || secretNames.has(d.name) || /password|authkey|license$/i.test(d.name);
         const v = values.has(d.name) ? (values.get(d.name) as string[]).join(',') : d.default;
-        return `-${d.name}=${JSON.stringify(secret && v !== '' ? 'secret' : v)}`;
+        return { name: d.name, value: secret && v !== '' ? 'secret' : v, isSet: explicit.has(d.name) };
       });
     },
   };

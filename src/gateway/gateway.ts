@@ -180,7 +180,9 @@ export class Gateway {
           { 'retry-after': '10' });
         return;
       }
+      const bufferStart = performance.now();
       const body = await bufferBody(req, Math.max(opts.requestBufferSize, opts.maxRequestBodySizeToRetry), opts.maxQueueDurationMs);
+      if (body.kind !== 'none') this.#metrics.bufferBody.observe((performance.now() - bufferStart) / 1000);
       if (body.kind === 'timeout') {
         status = refuse(res, this.#metrics, 'reject_slow_client',
           `reject request from the user ${user.logName} because the request body couldn't be read in -maxQueueDuration=${opts.maxQueueDurationMs / 1000}s; read ${body.bytes} bytes`);
@@ -215,8 +217,7 @@ export class Gateway {
       if (globalHeld) this.#global.release();
       res.off('close', onClose);
       const seconds = (performance.now() - start) / 1000;
-      stats.durationSum += seconds;
-      stats.durationCount++;
+      stats.duration.observe(seconds);
       this.#access(user, req, status, start, user.logName);
     }
   }

@@ -115,6 +115,10 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
   // Give OIDC providers one chance to deliver keys before serving; failures are logged, not fatal.
   await loaded.config.jwt?.authenticator.ready();
   const metrics = new Metrics();
+  metrics.describeApp(VERSION, () => flags.entries());
+  for (const level of ['info', 'warn', 'error'] as const) metrics.gauge(`vm_log_messages_total{level="${level}"}`, () => log.counts[level]);
+  let tcpConns = 0;
+  metrics.gauge('vm_tcplistener_conns', () => tcpConns);
   const gateway = new Gateway(loaded.config, opts, metrics, log);
   let lastText = loaded.text;
   metrics.set('vmauth_config_last_reload_successful', 1);
@@ -189,6 +193,11 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
       maxHeaderSize: 64 * 1024,
     }, handler(serveInternal, serveProxy));
     if (flags.bool('http.disableKeepAlive')) server.keepAliveTimeout = 0;
+    server.on('connection', (socket) => {
+      metrics.inc('vm_tcplistener_accepts_total');
+      tcpConns++;
+      socket.once('close', () => { tcpConns--; });
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port: addr.port, host: addr.host }, () => { server.off('error', reject); resolve(); });

@@ -19,6 +19,8 @@ export class Logger {
   readonly #json: boolean;
   readonly #fd: number;
   readonly #ts: boolean;
+  /** Lines written per level, for vm_log_messages_total. */
+  readonly counts: Record<LogLevel, number> = { info: 0, warn: 0, error: 0, fatal: 0 };
 
   constructor(opts: LoggerOptions) {
     const lvl = opts.level.toLowerCase();
@@ -39,6 +41,7 @@ export class Logger {
 
   log(level: LogLevel, msg: string, fields?: Readonly<Record<string, unknown>>): void {
     if (RANK[level] < this.#min) return;
+    this.counts[level]++;
     let line: string;
     if (this.#json) {
       line = JSON.stringify({ ...(this.#ts ? { ts: new Date().toISOString() } : {}), level, caller: 'tenantgate', msg, ...fields });

@@ -1,7 +1,9 @@
 // /metrics in Prometheus text format with vmauth's metric names, so the vmauth Grafana dashboard
 // and alerts keep working. Per-user and per-reason counters are plain numbers bumped on the hot
 // path and rendered only when scraped; process and Node runtime metrics come from prom-client.
+import { availableParallelism } from 'node:os';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { summaryLines, WindowSummary } from './window-summary.ts';
 
 const HELP: Record<string, string> = {
   vmauth_config_last_reload_successful: 'Whether the last config reload succeeded (1) or failed (0).',
@@ -17,8 +19,7 @@ export class RequestStats {
   errors = 0;
   backendRequests = 0;
   backendErrors = 0;
-  durationSum = 0;
-  durationCount = 0;
+  readonly duration = new WindowSummary();
   limitReached = 0;
   current = 0;
   capacity = 0;
@@ -40,7 +41,18 @@ export class Metrics {
   readonly #errorsByReason = new Map<string, number>();
   readonly #counters = new Map<string, number>();
   readonly #gauges = new Map<string, () => number>();
+  /** vmauth_buffer_request_body_duration_seconds */
+  readonly bufferBody = new WindowSummary();
+  readonly #startSeconds = Math.floor(Date.now() / 1000);
+  #version = '';
+  #flags: () => { name: string; value: string; isSet: boolean }[] = () => [];
   hasUnauthorizedUser = false;
+
+  /** Identity lines the vmauth dashboard reads (vm_app_version, flag{…}). */
+  describeApp(version: string, flags: () => { name: string; value: string; isSet: boolean }[]): void {
+    this.#version = version;
+    this.#flags = flags;
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.#runtime });
@@ -86,11 +98,10 @@ export class Metrics {
     family('vmauth_user_concurrent_requests_limit_reached_total', 'counter', 'Requests refused per user because of its concurrency limit.', perUser((s) => s.limitReached));
     family('vmauth_user_concurrent_requests_capacity', 'gauge', 'Concurrency limit per user.', perUser((s) => s.capacity));
     family('vmauth_user_concurrent_requests_current', 'gauge', 'Requests in flight per user.', perUser((s) => s.current));
+    const now = Date.now();
     if (users.length > 0) {
       out.push('# HELP vmauth_user_request_duration_seconds Request duration per user.', '# TYPE vmauth_user_request_duration_seconds summary');
-      for (const [k, s] of users) {
-        out.push(`vmauth_user_request_duration_seconds_sum${k} ${s.durationSum}`, `vmauth_user_request_duration_seconds_count${k} ${s.durationCount}`);
-      }
+      for (const [k, s] of users) out.push(...summaryLines('vmauth_user_request_duration_seconds', k, s.duration, now));
     }
     if (this.hasUnauthorizedUser) {
       const u = this.unauthorized;
@@ -102,23 +113,31 @@ export class Metrics {
       family('vmauth_unauthorized_user_concurrent_requests_capacity', 'gauge', 'Concurrency limit for unauthorized_user.', [['', u.capacity]]);
       family('vmauth_unauthorized_user_concurrent_requests_current', 'gauge', 'Requests in flight for unauthorized_user.', [['', u.current]]);
       out.push('# HELP vmauth_unauthorized_user_request_duration_seconds Request duration for unauthorized_user.', '# TYPE vmauth_unauthorized_user_request_duration_seconds summary');
-      out.push(`vmauth_unauthorized_user_request_duration_seconds_sum ${u.durationSum}`, `vmauth_unauthorized_user_request_duration_seconds_count ${u.durationCount}`);
+      out.push(...summaryLines('vmauth_unauthorized_user_request_duration_seconds', '', u.duration, now));
     }
     const reasons = [...this.#errorsByReason.entries()].map(([r, v]): [string, number] => [`{reason="${escapeLabel(r)}"}`, v]);
     family('vmauth_http_request_errors_total', 'counter', 'Requests refused or failed, by reason.', reasons);
     family('tenantgate_requests_denied_total', 'counter', 'Requests refused by tenantgate, by reason.', reasons);
+    // Counters and gauges registered by series name (`name{labels}`), grouped into families.
     const families = new Map<string, [string, number][]>();
-    for (const [series, v] of [...this.#counters.entries()].sort()) {
-      const brace = series.indexOf('{');
-      const name = brace < 0 ? series : series.slice(0, brace);
+    const series = [...this.#counters.entries(), ...[...this.#gauges.entries()].map(([k, read]): [string, number] => [k, read()])];
+    for (const [key, v] of series.sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      const brace = key.indexOf('{');
+      const name = brace < 0 ? key : key.slice(0, brace);
       let rows = families.get(name);
       if (rows === undefined) { rows = []; families.set(name, rows); }
-      rows.push([brace < 0 ? '' : series.slice(brace), v]);
+      rows.push([brace < 0 ? '' : key.slice(brace), v]);
     }
     for (const [name, rows] of families) {
       family(name, name.endsWith('_total') || name.endsWith('timestamp_seconds') ? 'counter' : 'gauge', HELP[name] ?? name.replaceAll('_', ' ') + '.', rows);
     }
-    for (const [name, read] of [...this.#gauges.entries()].sort()) family(name, 'gauge', name.replaceAll('_', ' ') + '.', [['', read()]]);
+    out.push('# HELP vmauth_buffer_request_body_duration_seconds Time spent reading the start of request bodies.', '# TYPE vmauth_buffer_request_body_duration_seconds summary');
+    out.push(...summaryLines('vmauth_buffer_request_body_duration_seconds', '', this.bufferBody, now));
+    const short = this.#version.replace(/^v/, '');
+    family('vm_app_version', 'gauge', 'Application version.', [[`{version="tenantgate-v${escapeLabel(short)}",short_version="v${escapeLabel(short)}"}`, 1]]);
+    family('vm_app_start_timestamp', 'gauge', 'Unix time the process started.', [['', this.#startSeconds]]);
+    family('process_cpu_cores_available', 'gauge', 'CPU cores available to the process.', [['', availableParallelism()]]);
+    family('flag', 'gauge', 'Command-line flags (secrets masked).', this.#flags().map((f): [string, number] => [`{name="${escapeLabel(f.name)}",value="${escapeLabel(f.value)}",is_set="${f.isSet}"}`, 0]));
     out.push(await this.#runtime.metrics());
     return out.join('\n') + '\n';
   }
