@@ -1,0 +1,38 @@
+// Refusals the tenant policy hands back to the gateway. Reasons are stable snake_case metric
+// labels; messages tell the client what was refused and why, never anything about other tenants.
+import type { TenantRefusal } from './policy.ts';
+
+export type TenantReason =
+  | 'tenant_path_not_allowed'
+  | 'tenant_admin_path'
+  | 'tenant_logs_tenant_ids'
+  | 'tenant_method_not_allowed'
+  | 'tenant_mode_forbids_read'
+  | 'tenant_mode_forbids_write'
+  | 'tenant_cluster_path'
+  | 'tenant_unscoped'
+  | 'tenant_claims_conflict'
+  | 'tenant_claims_invalid'
+  | 'tenant_query_invalid'
+  | 'tenant_duplicate_param'
+  | 'tenant_missing_param'
+  | 'tenant_body_unsupported'
+  | 'tenant_multi_value_write'
+  | 'tenant_remote_write_invalid'
+  | 'tenant_remote_write_too_large'
+  | 'tenant_silence_not_owned'
+  | 'tenant_silence_update'
+  | 'tenant_alerts_invalid';
+
+export function refuse(status: number, reason: TenantReason, message: string): TenantRefusal {
+  return { kind: 'refuse', status, reason, message };
+}
+
+/** Thrown inside enforcers to abort with a refusal; caught once in the policy. */
+export class TenantRefused extends Error {
+  readonly refusal: TenantRefusal;
+  constructor(status: number, reason: TenantReason, message: string) {
+    super(message);
+    this.refusal = refuse(status, reason, message);
+  }
+}
