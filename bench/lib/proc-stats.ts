@@ -1,0 +1,54 @@
+// What a process cost, read from /proc: CPU time (utime+stime of all its threads, so GC and
+// libuv helper threads count) and memory (VmHWM = peak resident set, VmRSS = current).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+let clkTck = 0;
+function ticksPerSecond(): number {
+  if (clkTck === 0) {
+    try { clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { clkTck = 100; }
+  }
+  return clkTck;
+}
+
+/** CPU seconds used by `pid` so far (user + system, all threads). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); utime is field 14, stime field 15.
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  return (utime + stime) / ticksPerSecond();
+}
+
+function statusKiB(pid: number, key: string): number {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+export const peakRssMiB = (pid: number): number => statusKiB(pid, 'VmHWM') / 1024;
+export const rssMiB = (pid: number): number => statusKiB(pid, 'VmRSS') / 1024;
+
+/** Busy and total jiffies per core from /proc/stat, to tell whether the load-generator core saturated. */
+export function coreTimes(): Map<number, { busy: number; total: number }> {
+  const out = new Map<number, { busy: number; total: number }>();
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const v = (m[2] as string).trim().split(/\s+/).map(Number);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    out.set(Number(m[1]), { busy: total - idle, total });
+  }
+  return out;
+}
+
+/** Busy share (0–1) of `core` between two coreTimes() snapshots. */
+export function coreBusy(before: ReturnType<typeof coreTimes>, after: ReturnType<typeof coreTimes>, core: number): number {
+  const a = before.get(core);
+  const b = after.get(core);
+  if (!a || !b || b.total === a.total) return NaN;
+  return (b.busy - a.busy) / (b.total - a.total);
+}

@@ -1,0 +1,50 @@
+// Benchmark settings from the environment. Defaults keep `npm run bench` to about five minutes
+// on a 2-core machine; every value is bounded so a typo cannot start an hour-long run.
+import { availableParallelism } from 'node:os';
+
+export interface Settings {
+  /** Seconds of measured load per proxy per scenario per round. */
+  readonly durationS: number;
+  /** Seconds of unmeasured load before each measurement (JIT warm-up, pools filled). */
+  readonly warmupS: number;
+  readonly rounds: number;
+  readonly connections: number;
+  /** The vmauth binary to compare against. */
+  readonly vmauthBin: string;
+  /** Scenario ids to run; empty means all. */
+  readonly only: readonly string[];
+  /** Seconds of soak; 0 runs the normal rounds instead. */
+  readonly soakS: number;
+  readonly profile: boolean;
+  readonly micro: boolean;
+  readonly cores: number;
+}
+
+function num(name: string, dflt: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`${name}=${JSON.stringify(raw)}: expected a number from ${min} to ${max}`);
+  return v;
+}
+
+function flag(name: string, dflt: boolean): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  return !['0', 'false', 'no', 'off'].includes(raw.toLowerCase());
+}
+
+export function readSettings(): Settings {
+  return {
+    durationS: num('BENCH_DURATION', 5, 1, 600),
+    warmupS: num('BENCH_WARMUP', 1, 0, 60),
+    rounds: Math.round(num('BENCH_ROUNDS', 3, 1, 20)),
+    connections: Math.round(num('BENCH_CONNECTIONS', 64, 1, 1024)),
+    vmauthBin: process.env['VMAUTH_BIN'] || '/usr/bin/vmauth',
+    only: (process.env['BENCH_SCENARIOS'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    soakS: Math.round(num('BENCH_SOAK', 0, 0, 3600)),
+    profile: flag('BENCH_PROFILE', true),
+    micro: flag('BENCH_MICRO', true),
+    cores: availableParallelism(),
+  };
+}
