@@ -12,7 +12,7 @@ import { compileScope, enforcePromql } from './promql.ts';
 import { refuse, TenantRefused } from './refusal.ts';
 import { logsScope, metricsScope, type MetricsScope } from './scope.ts';
 import { enforceVictoriaLogs } from './victorialogs.ts';
-import { enforceVictoriaMetrics, TENANT_HEADERS, vmArgs, type VmArgs } from './victoriametrics.ts';
+import { checkCluster, enforceVictoriaMetrics, TENANT_HEADERS, vmArgs, type VmArgs } from './victoriametrics.ts';
 
 export interface TenantPolicyContext {
   /**
@@ -104,6 +104,7 @@ export class CompiledTenantPolicy implements TenantPolicy {
     }
     if (ep.api === 'admin') return refuse(403, 'tenant_admin_path', `${path} is an administrative endpoint and is not available to tenant users`);
     if (ep.api === 'logs_tenant_ids') return refuse(403, 'tenant_logs_tenant_ids', '/select/tenant_ids lists every tenant and is not available to tenant users');
+    if (cfg.enforce === 'victoriametrics') checkCluster(ep, cfg, req);
     if (!ep.methods.includes(method)) return refuse(405, 'tenant_method_not_allowed', `${method} is not allowed on ${path}; use ${ep.methods.join(' or ')}`);
     if (cfg.enforce === 'victorialogs') {
       const scope = logsScope(cfg, req.access);

@@ -38,7 +38,8 @@ export function vmArgs(scope: MetricsScope): VmArgs {
   return { extraLabels, filters: combineFilterGroups(groups), writeLabels: multi ? null : extraLabels };
 }
 
-function checkCluster(ep: Endpoint, cfg: TenantConfig, req: TenantRequest): void {
+/** A cluster tenant in the path must be this user's: a client may not pick `/select/<other>/…`. */
+export function checkCluster(ep: Endpoint, cfg: TenantConfig, req: TenantRequest): void {
   if (ep.cluster === null) return;
   if (ep.cluster === 'multitenant') throw new TenantRefused(403, 'tenant_cluster_path', 'multitenant paths read every tenant and are refused');
   const want: ClusterTenant[] = [];
@@ -59,7 +60,6 @@ function checkCluster(ep: Endpoint, cfg: TenantConfig, req: TenantRequest): void
 const ALL_SERIES = '{__name__=~".+"}';
 
 export function enforceVictoriaMetrics(ep: Endpoint, cfg: TenantConfig, args: VmArgs, req: TenantRequest): TenantForward {
-  checkCluster(ep, cfg, req);
   const removeHeaders = TENANT_HEADERS;
   if (ep.access === 'write') {
     checkWriteBody(req);
