@@ -41,7 +41,15 @@ export interface CompiledRoute extends RouteOptions {
   readonly srcHeaders: readonly HeaderMatcher[];
 }
 
-export type UserKind = 'basic' | 'bearer' | 'auth_token' | 'jwt' | 'unauthorized';
+export type UserKind = 'basic' | 'bearer' | 'auth_token' | 'jwt' | 'mtls' | 'unauthorized';
+
+/** A user identified by the subject of its verified client certificate; unset fields match anything. */
+export interface MtlsUser {
+  readonly organizationalUnit: string | null;
+  readonly organization: string | null;
+  readonly commonName: string | null;
+  readonly user: CompiledUser;
+}
 
 export interface CompiledUser {
   readonly kind: UserKind;
@@ -73,6 +81,8 @@ export interface CompiledConfig {
   readonly ipFilter: IpFilter | null;
   /** JWT identification, when any user has a `jwt` section. Owns background key refresh: close() it when retired. */
   readonly jwt: { readonly authenticator: JwtAuthenticator; readonly users: ReadonlyMap<number, CompiledUser> } | null;
+  /** Users matched by client certificate (`mtls:`), in config order. */
+  readonly mtlsUsers: readonly MtlsUser[];
   /** Every backend set, so a reload can retire them. */
   readonly backendSets: readonly BackendSet[];
 }

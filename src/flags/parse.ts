@@ -76,7 +76,8 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       throw new FlagError(`flag -${name} is a vmauth flag that tenantgate does not support yet; remove it or see docs/compatibility.md`);
     }
     if (eq >= 0) { set(def, body.slice(eq + 1)); continue; }
-    if (def.kind === 'bool') { set(def, 'true'); continue; }
+    // Array booleans (-tls, -mtls, …) are boolean flags too: a bare `-tls` means true.
+    if (def.kind === 'bool' || def.kind === 'bools') { set(def, 'true'); continue; }
     if (i + 1 >= argv.length) throw new FlagError(`flag needs an argument: -${name}`);
     set(def, argv[++i] as string);
   }

@@ -3,13 +3,14 @@
 // keeps the snapshot it started with.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { normalizeIp } from '../authorize/ip-filter.ts';
+import { clientIp, clientPort } from '../listen/client-address.ts';
 import type { IpFilter } from '../authorize/ip-filter.ts';
 import type { CompiledConfig, CompiledUser, RouteOptions } from '../config/model.ts';
 import type { Backend } from '../forward/backend-set.ts';
 import { attempt, type OutgoingRequest } from '../forward/proxy.ts';
 import { buildRequestHeaders } from '../forward/request-headers.ts';
 import { credentialDigest, requestCredentialKeys } from '../identify/credentials.ts';
+import { matchClientCertificate } from '../identify/client-certificate.ts';
 import { JwtPlaceholderValueError, renderHeaders, renderUrlPrefix, type VmAccess } from '../identify/jwt/index.ts';
 import { parseQuery, unescape } from '../lib/go-url.ts';
 import type { BackendTarget } from '../forward/backend-set.ts';
@@ -95,15 +96,17 @@ export class Gateway {
 
     const keys = requestCredentialKeys(req.headers, this.#opts.authHeaderNames);
     const uu = config.unauthorizedUser;
+    for (const k of keys) {
+      const user = config.usersByCredential.get(credentialDigest(k));
+      if (user !== undefined) { void this.#process(req, res, user, target, start); return; }
+    }
+    const certUser = matchClientCertificate(req, config.mtlsUsers);
+    if (certUser !== null) { void this.#process(req, res, certUser, target, start); return; }
     if (keys.length === 0) {
       if (uu !== null && uu.hasAnyUrls) { void this.#process(req, res, uu, target, start); return; }
       const status = refuse(res, this.#metrics, 'missing_auth', "missing 'Authorization' request header", { 'www-authenticate': 'Basic realm="Restricted"' });
       this.#access(uu, req, status, start, 'unauthorized');
       return;
-    }
-    for (const k of keys) {
-      const user = config.usersByCredential.get(credentialDigest(k));
-      if (user !== undefined) { void this.#process(req, res, user, target, start); return; }
     }
     const token = config.jwt !== null ? bearerJwt(keys) : null;
     if (token !== null) { void this.#identifyJwt(req, res, config, token, target, start); return; }
@@ -146,9 +149,10 @@ export class Gateway {
   }
 
   #ipAllowed(filter: IpFilter, req: IncomingMessage): boolean {
-    let ip = req.socket.remoteAddress ?? '';
-    if (filter.realIpHeader !== null) {
-      const h = req.headers[filter.realIpHeader];
+    let ip = clientIp(req);
+    const header = filter.realIpHeader ?? this.#opts.realIpHeader;
+    if (header !== null) {
+      const h = req.headers[header];
       const v = Array.isArray(h) ? h[0] : h;
       if (v !== undefined && v !== '') ip = (v.split(',')[0] as string).trim();
     }
@@ -293,7 +297,7 @@ export class Gateway {
     const set = route.backends;
     const canRetry = body.kind === 'none' || (body.kind === 'whole' && body.data.length <= this.#opts.maxRequestBodySizeToRetry);
     const payload = body.kind === 'whole' ? body.data : body.kind === 'stream' ? body.stream : null;
-    const clientIp = clientIpOf(req);
+    const ip = clientIp(req);
     const respOpts = {
       responseHeaders: route.responseHeaders,
       extraResponseHeaders: this.#opts.securityHeaders,
@@ -315,7 +319,7 @@ export class Gateway {
       const out: OutgoingRequest = {
         method: req.method ?? 'GET',
         path: isDefault ? buildDefaultUrlPath(t, target) : buildTargetPath(t, target, route.dropSrcPathPrefixParts, route.mergeQueryArgs),
-        headers: buildRequestHeaders(req, headerOps, { clientIp, removeXffValue: this.#opts.removeXffValue, host, bodyInMemory: Buffer.isBuffer(payload) }),
+        headers: buildRequestHeaders(req, headerOps, { clientIp: ip, removeXffValue: this.#opts.removeXffValue, host, bodyInMemory: Buffer.isBuffer(payload) }),
         body: payload,
       };
       stats.backendRequests++;
@@ -409,13 +413,8 @@ function errCode(err: Error): string {
   return (err as { code?: string }).code ?? '';
 }
 
-function clientIpOf(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? '';
-  return normalizeIp(a) ?? a;
-}
-
 function clientAddr(req: IncomingMessage): string {
-  return `${clientIpOf(req)}:${req.socket.remotePort ?? 0}`;
+  return `${clientIp(req)}:${clientPort(req)}`;
 }
 
 /** A backend URL for messages: no query string, which may hold secrets such as auth keys. */

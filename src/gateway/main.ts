@@ -1,13 +1,13 @@
 // `tenantgate [flags]`: parse vmauth-compatible flags, load -auth.config, serve, reload on
 // SIGHUP / /-/reload / -configCheckInterval, and shut down gracefully on SIGTERM / SIGINT.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CompileDefaults } from '../config/compile.ts';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig, readConfigSource, parseConfigText } from '../config/load.ts';
 import { FlagError, parseFlags, usageText, type ParsedFlags } from '../flags/parse.ts';
 import { closeAllDispatchers } from '../forward/dispatchers.ts';
 import { handleInternal, type InternalRoutesOptions } from '../listen/internal-routes.ts';
-import { parseListenAddress } from '../listen/listen-address.ts';
+import { openListener, type Listener } from '../listen/listeners.ts';
 import { httpAuthHeaders } from '../observe/access-log.ts';
 import { Logger } from '../observe/logger.ts';
 import { Metrics } from '../observe/metrics.ts';
@@ -29,6 +29,11 @@ export function compileDefaultsFromFlags(f: ParsedFlags): CompileDefaults {
       keyFile: f.string('backend.TLSKeyFile'),
       serverName: f.string('backend.TLSServerName'),
       insecureSkipVerify: f.bool('backend.tlsInsecureSkipVerify'),
+    },
+    discovery: {
+      enabled: f.bool('discoverBackendIPs'),
+      intervalMs: f.duration('discoverBackendIPsInterval'),
+      dnsServer: f.string('backend.dnsServer'),
     },
     pool: {
       idleConnTimeoutMs: f.duration('idleConnTimeout'),
@@ -54,6 +59,7 @@ function gatewayOptions(f: ParsedFlags, compile: CompileDefaults): GatewayOption
     maxConcurrentRequests: f.int('maxConcurrentRequests'),
     maxQueueDurationMs: f.duration('maxQueueDuration'),
     disableCors: f.bool('http.disableCORS'),
+    realIpHeader: f.string('httpRealIPHeader') === '' ? null : f.string('httpRealIPHeader').toLowerCase(),
     securityHeaders: security,
     compile,
   };
@@ -183,33 +189,27 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
   };
 
   const internalAddrs = flags.strings('httpInternalListenAddr').filter((s) => s !== '');
-  const servers: Server[] = [];
-  const listen = async (addrText: string, serveInternal: boolean, serveProxy: boolean) => {
-    const addr = parseListenAddress(addrText);
-    const server = createServer({
-      keepAliveTimeout: flags.duration('http.idleConnTimeout'),
-      requestTimeout: 0,
-      headersTimeout: 60_000,
-      maxHeaderSize: 64 * 1024,
-    }, handler(serveInternal, serveProxy));
-    if (flags.bool('http.disableKeepAlive')) server.keepAliveTimeout = 0;
-    server.on('connection', (socket) => {
+  const listeners: Listener[] = [];
+  const listenerOpts = {
+    serverOptions: { keepAliveTimeout: flags.duration('http.idleConnTimeout'), requestTimeout: 0, headersTimeout: 60_000, maxHeaderSize: 64 * 1024 },
+    disableKeepAlive: flags.bool('http.disableKeepAlive'),
+    onConnection: (socket: import('node:net').Socket) => {
       metrics.inc('vm_tcplistener_accepts_total');
       tcpConns++;
       socket.once('close', () => { tcpConns--; });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: addr.port, host: addr.host }, () => { server.off('error', reject); resolve(); });
-    });
-    servers.push(server);
+    },
+    onTlsError: (err: Error) => log.error(`cannot reload TLS certificates: ${err.message}`),
   };
   try {
-    for (const a of flags.strings('httpListenAddr')) await listen(a, internalAddrs.length === 0, true);
-    for (const a of internalAddrs) await listen(a, true, false);
+    const addrs = flags.strings('httpListenAddr');
+    for (let i = 0; i < addrs.length; i++) {
+      if (addrs[i] === '') continue;
+      listeners.push(await openListener(flags, addrs[i] as string, i, handler(internalAddrs.length === 0, true), listenerOpts));
+    }
+    for (const a of internalAddrs) listeners.push(await openListener(flags, a, -1, handler(true, false), listenerOpts));
   } catch (err) {
     log.error(`cannot start listening: ${(err as Error).message}`);
-    for (const s of servers) s.close();
+    await Promise.all(listeners.map((l) => l.close(0)));
     await closeAllDispatchers();
     return 1;
   }
@@ -230,12 +230,7 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
     shutdownDeadline = Date.now() + delayMs;
     await new Promise((r) => setTimeout(r, delayMs));
   }
-  const grace = flags.duration('http.maxGracefulShutdownDuration');
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
-    const force = setTimeout(() => s.closeAllConnections(), grace);
-    s.close(() => { clearTimeout(force); resolve(); });
-    s.closeIdleConnections();
-  })));
+  await Promise.all(listeners.map((l) => l.close(flags.duration('http.maxGracefulShutdownDuration'))));
   gateway.config.jwt?.authenticator.close();
   await closeAllDispatchers();
   log.info('stopped tenantgate');

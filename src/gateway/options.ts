@@ -11,6 +11,8 @@ export interface GatewayOptions {
   readonly maxConcurrentRequests: number;
   readonly maxQueueDurationMs: number;
   readonly disableCors: boolean;
+  /** -httpRealIPHeader, lower-cased: where IP filters read the client IP when a filter names none. */
+  readonly realIpHeader: string | null;
   readonly securityHeaders: readonly (readonly [string, string])[];
   readonly compile: CompileDefaults;
 }

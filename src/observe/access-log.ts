@@ -3,6 +3,7 @@
 // except User-Agent and Referer.
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from './logger.ts';
+import { clientIp, clientPort } from '../listen/client-address.ts';
 
 const SECRET_ARG = /(^|_|-|\b)(auth_?key|authkey|password|passwd|pass|token|access_token|id_token|secret|api_?key|apikey|signature|sig|credential|credentials)$/i;
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token']);
@@ -36,7 +37,7 @@ export function redactHeaders(raw: readonly string[]): string[] {
 export const httpAuthHeaders = new Set<string>();
 
 export function logAccess(log: Logger, req: IncomingMessage, status: number, durationMs: number, username: string): void {
-  const remote = `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? 0}`;
+  const remote = `${clientIp(req)}:${clientPort(req)}`;
   const xff = req.headers['x-forwarded-for'];
   log.info('access_log', {
     request_host: req.headers.host ?? '',

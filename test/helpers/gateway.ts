@@ -11,6 +11,8 @@ export interface Gateway {
   readonly port: number;
   readonly proc: RunningProcess;
   readonly configPath: string;
+  /** Set when started with `internal: true`: where /health, /metrics, /-/reload are served. */
+  readonly internalUrl: string | null;
   /** Rewrites the config file (for reload tests). */
   writeConfig(yaml: string): void;
   stop(): Promise<number | string | null>;
@@ -21,6 +23,8 @@ export interface GatewayStartOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Path answered once the gateway is up; default /health. */
   readonly readyPath?: string;
+  /** Serve internal endpoints on their own plain-HTTP listener (needed when the main one speaks TLS or PROXY protocol). */
+  readonly internal?: boolean;
 }
 
 export async function startGateway(configYaml: string, opts: GatewayStartOptions = {}): Promise<Gateway> {
@@ -28,20 +32,24 @@ export async function startGateway(configYaml: string, opts: GatewayStartOptions
   const configPath = join(dir.path, 'auth.yml');
   writeFileSync(configPath, configYaml);
   const port = await freePort();
+  const internalPort = opts.internal ? await freePort() : 0;
   const proc = startProcess(process.execPath, [
     CLI,
+    ...(opts.internal ? [`-httpInternalListenAddr=127.0.0.1:${internalPort}`] : []),
     `-auth.config=${configPath}`,
     `-httpListenAddr=127.0.0.1:${port}`,
     '-unauthorizedResponseDelay=0s',
     ...(opts.flags ?? []),
   ], { env: { ...process.env, ...opts.env } });
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}${opts.readyPath ?? '/health'}`, proc);
+  const internalUrl = opts.internal ? `http://127.0.0.1:${internalPort}` : null;
+  await waitForHttp(`${internalUrl ?? url}${opts.readyPath ?? '/health'}`, proc);
   return {
     url,
     port,
     proc,
     configPath,
+    internalUrl,
     writeConfig: (yaml) => writeFileSync(configPath, yaml),
     async stop() {
       const code = await proc.stop();

@@ -18,6 +18,13 @@ test('boolean flags: bare, =true, =false, and Go spellings', () => {
   assert.throws(() => parseFlags(['-dryRun=maybe'], {}), /invalid value "maybe" for flag -dryRun/);
 });
 
+test('array booleans: bare, per-listener lists, single value for all', () => {
+  const f = parseFlags(['-tls', '-mtls=true,false', '-httpListenAddr=:1,:2'], {});
+  assert.deepEqual(f.bools('tls'), [true]);
+  assert.deepEqual(f.bools('mtls'), [true, false]);
+  assert.deepEqual(f.bools('httpListenAddr.useProxyProtocol'), [false]);
+});
+
 test('a bare boolean does not swallow the next argument', () => {
   assert.throws(() => parseFlags(['-dryRun', 'false'], {}), /unexpected argument "false"/);
 });

@@ -1,0 +1,105 @@
+// Opens the listeners -httpListenAddr / -httpInternalListenAddr describe: plain HTTP (the fast
+// path: node:http accepts directly), HTTPS (-tls, optionally -mtls), and PROXY protocol
+// (-httpListenAddr.useProxyProtocol), where tenantgate accepts the TCP connection itself, reads
+// the header, and hands the connection to the HTTP server. Per-listener array flags follow
+// VictoriaMetrics: the i-th value belongs to the i-th address; a single value applies to all.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import type { ParsedFlags } from '../flags/parse.ts';
+import { rememberProxiedAddress } from './client-address.ts';
+import { parseListenAddress } from './listen-address.ts';
+import { readProxyHeader } from './proxy-protocol.ts';
+import { tlsServerOptions, watchCertificates, type ListenerTls } from './tls-options.ts';
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface Listener {
+  readonly address: string;
+  readonly http: Server;
+  /** The accepting server when tenantgate accepts connections itself (PROXY protocol). */
+  readonly acceptor: NetServer | null;
+  close(graceMs: number): Promise<void>;
+}
+
+function pick<T>(list: readonly T[], i: number, fallback: T): T {
+  if (i < list.length) return list[i] as T;
+  return list.length === 1 ? list[0] as T : fallback;
+}
+
+export interface ListenerOptions {
+  readonly serverOptions: { keepAliveTimeout: number; headersTimeout: number; maxHeaderSize: number; requestTimeout: number };
+  readonly disableKeepAlive: boolean;
+  readonly onConnection: (socket: import('node:net').Socket) => void;
+  readonly onTlsError: (err: Error) => void;
+}
+
+export async function openListener(flags: ParsedFlags, addrText: string, index: number, handler: RequestListener, opts: ListenerOptions): Promise<Listener> {
+  const addr = parseListenAddress(addrText);
+  const useTls = pick(flags.bools('tls'), index, false);
+  const useProxy = pick(flags.bools('httpListenAddr.useProxyProtocol'), index, false);
+  const mtls = pick(flags.bools('mtls'), index, false);
+  if (mtls && !useTls) throw new Error(`-mtls needs -tls on ${addrText}`);
+  if (useTls && useProxy) throw new Error(`-tls together with -httpListenAddr.useProxyProtocol on ${addrText} is not supported yet`);
+  let stopWatch = () => {};
+  let http: Server;
+  if (useTls) {
+    const t: ListenerTls = {
+      certFile: pick(flags.strings('tlsCertFile'), index, ''),
+      keyFile: pick(flags.strings('tlsKeyFile'), index, ''),
+      minVersion: pick(flags.strings('tlsMinVersion'), index, ''),
+      cipherSuites: flags.strings('tlsCipherSuites').filter((s) => s !== ''),
+      mtls,
+      mtlsCaFile: pick(flags.strings('mtlsCAFile'), index, ''),
+    };
+    const server = createHttpsServer({ ...tlsServerOptions(t), ...opts.serverOptions }, handler);
+    stopWatch = watchCertificates(t, (ctx) => server.setSecureContext({ ...tlsServerOptions(t), ...ctx }), opts.onTlsError);
+    server.on('tlsClientError', () => { /* refused handshakes (e.g. no client certificate) are the client's problem */ });
+    http = server;
+  } else {
+    http = createHttpServer(opts.serverOptions, handler);
+  }
+  if (opts.disableKeepAlive) http.keepAliveTimeout = 0;
+  http.on('connection', opts.onConnection);
+
+  let acceptor: NetServer | null = null;
+  if (useProxy) {
+    // allowHalfOpen as node:http's own server: a client that half-closes after its request still gets the response.
+    acceptor = createNetServer({ allowHalfOpen: true }, (socket) => {
+      readProxyHeader(socket, 5000, (address) => {
+        if (address !== null) rememberProxiedAddress(socket, address);
+        http.emit('connection', socket);
+        socket.resume();
+      });
+    });
+  }
+  const listening = acceptor ?? http;
+  await new Promise<void>((resolve, reject) => {
+    listening.once('error', reject);
+    listening.listen({ port: addr.port, host: addr.host }, () => { listening.off('error', reject); resolve(); });
+  });
+  // Connections are tracked here because a PROXY-protocol HTTP server never listens itself,
+  // so its own close() cannot wait for them.
+  const sockets = new Set<import('node:net').Socket>();
+  http.on('connection', (socket: import('node:net').Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return {
+    address: addrText,
+    http,
+    acceptor,
+    async close(graceMs: number) {
+      stopWatch();
+      listening.close();
+      http.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      // Keep-alive connections become idle once their last response is sent.
+      while (sockets.size > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 25));
+        http.closeIdleConnections();
+      }
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
