@@ -6,6 +6,7 @@ import type { BackendSet } from '../forward/backend-set.ts';
 import type { IpFilter } from '../authorize/ip-filter.ts';
 import type { CompiledHeaders, JwtAuthenticator } from '../identify/jwt/index.ts';
 import type { TenantPolicy } from '../enforce/tenant/policy.ts';
+import type { HashedPasswordUsers } from '../identify/password-hash.ts';
 
 /** A header to set (`value` non-empty) or remove (`value` empty) — vmauth's `headers` semantics. */
 export interface HeaderOp {
@@ -81,6 +82,8 @@ export interface CompiledConfig {
   readonly ipFilter: IpFilter | null;
   /** JWT identification, when any user has a `jwt` section. Owns background key refresh: close() it when retired. */
   readonly jwt: { readonly authenticator: JwtAuthenticator; readonly users: ReadonlyMap<number, CompiledUser> } | null;
+  /** Basic-auth users with `password_hash:` (bcrypt), verified on demand. */
+  readonly hashedPasswordUsers: HashedPasswordUsers;
   /** Users matched by client certificate (`mtls:`), in config order. */
   readonly mtlsUsers: readonly MtlsUser[];
   /** Every backend set, so a reload can retire them. */

@@ -72,6 +72,8 @@ export const userSchema = z.strictObject({
   name: opt(text),
   username: opt(text),
   password: opt(text),
+  /** tenantgate: bcrypt hash of the password instead of the plaintext. */
+  password_hash: opt(text),
   bearer_token: opt(text),
   auth_token: opt(text),
   jwt: opt(z.unknown()),

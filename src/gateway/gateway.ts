@@ -108,10 +108,23 @@ export class Gateway {
       this.#access(uu, req, status, start, 'unauthorized');
       return;
     }
+    if (config.hashedPasswordUsers.size > 0 && keys.length > 0) { void this.#identifyHashed(req, res, config, keys, target, start); return; }
     const token = config.jwt !== null ? bearerJwt(keys) : null;
     if (token !== null) { void this.#identifyJwt(req, res, config, token, target, start); return; }
     if (uu !== null && uu.hasAnyUrls) { void this.#process(req, res, uu, target, start); return; }
     void this.#rejectInvalidCredentials(req, res, uu, start);
+  }
+
+  async #identifyHashed(req: IncomingMessage, res: ServerResponse, config: CompiledConfig, keys: readonly string[], target: RequestTarget, start: number): Promise<void> {
+    for (const k of keys) {
+      const user = await config.hashedPasswordUsers.verify(k.slice('http_auth:'.length));
+      if (user !== null) { await this.#process(req, res, user, target, start); return; }
+    }
+    const token = config.jwt !== null ? bearerJwt(keys) : null;
+    if (token !== null) { await this.#identifyJwt(req, res, config, token, target, start); return; }
+    const uu = config.unauthorizedUser;
+    if (uu !== null && uu.hasAnyUrls) { await this.#process(req, res, uu, target, start); return; }
+    await this.#rejectInvalidCredentials(req, res, uu, start);
   }
 
   async #identifyJwt(req: IncomingMessage, res: ServerResponse, config: CompiledConfig, token: string, target: RequestTarget, start: number): Promise<void> {

@@ -1,5 +1,6 @@
 // `tenantgate [flags]`: parse vmauth-compatible flags, load -auth.config, serve, reload on
 // SIGHUP / /-/reload / -configCheckInterval, and shut down gracefully on SIGTERM / SIGINT.
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CompileDefaults } from '../config/compile.ts';
 import { ConfigError } from '../config/errors.ts';
@@ -162,15 +163,17 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
   let shutdownDeadline = 0;
   const internal: InternalRoutesOptions = {
     metrics,
-    metricsAuthKey: flags.string('metricsAuthKey'),
-    reloadAuthKey: flags.string('reloadAuthKey'),
-    flagsAuthKey: flags.string('flagsAuthKey'),
+    metricsAuthKey: secretFlag(flags.string('metricsAuthKey')),
+    reloadAuthKey: secretFlag(flags.string('reloadAuthKey')),
+    flagsAuthKey: secretFlag(flags.string('flagsAuthKey')),
     describeFlags: () => flags.describe(),
     reload: () => reload('/-/reload'),
     shutdownDeadline: () => shutdownDeadline,
   };
   const cors = !opts.disableCors;
+  const pathPrefix = normalisePathPrefix(flags.string('http.pathPrefix'));
   const handler = (serveInternal: boolean, serveProxy: boolean) => (req: IncomingMessage, res: ServerResponse) => {
+    if (pathPrefix !== '' && !stripPathPrefix(req, res, pathPrefix)) return;
     if (serveInternal) {
       const t = parseRequestTarget(req.url ?? '/');
       if (t !== null && handleInternal(t.path === '' ? '/' : t.path, req, res, internal)) return;
@@ -235,4 +238,34 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
   await closeAllDispatchers();
   log.info('stopped tenantgate');
   return 0;
+}
+
+/** vmauth's secret flags may name a file (`file:///path`) holding the value. */
+function secretFlag(value: string): string {
+  if (!value.startsWith('file://')) return value;
+  return readFileSync(value.slice('file://'.length), 'utf8').trim();
+}
+
+function normalisePathPrefix(p: string): string {
+  if (p === '' || p === '/') return '';
+  return (p.startsWith('/') ? p : '/' + p).replace(/\/?$/, '/');
+}
+
+/** -http.pathPrefix: serve everything under the prefix, as VictoriaMetrics does. */
+function stripPathPrefix(req: IncomingMessage, res: ServerResponse, prefix: string): boolean {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (path === prefix.slice(0, -1)) {
+    res.writeHead(302, { location: prefix });
+    res.end();
+    return false;
+  }
+  if (!path.startsWith(prefix)) {
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(`missing -http.pathPrefix=${JSON.stringify(prefix)} in the requested path ${JSON.stringify(path)}\n`);
+    return false;
+  }
+  req.url = url.slice(prefix.length - 1);
+  return true;
 }

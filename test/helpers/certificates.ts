@@ -13,7 +13,7 @@ export interface TestCa extends Pem {
   issue(subject: string, opts: { server?: boolean; client?: boolean; validDays?: number }): Promise<Pem>;
 }
 
-async function keyPem(keys: CryptoKeyPair): Promise<string> {
+async function keyPem(keys: webcrypto.CryptoKeyPair): Promise<string> {
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
   return x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
 }
@@ -21,7 +21,7 @@ async function keyPem(keys: CryptoKeyPair): Promise<string> {
 let serial = 1;
 
 export async function createTestCa(name = 'tenantgate test CA'): Promise<TestCa> {
-  const caKeys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as CryptoKeyPair;
+  const caKeys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
   const notBefore = new Date(Date.now() - 60_000);
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: String(serial++).padStart(2, '0'), name: `CN=${name}`, notBefore, notAfter: new Date(Date.now() + 86_400_000),
@@ -32,7 +32,7 @@ export async function createTestCa(name = 'tenantgate test CA'): Promise<TestCa>
     certPem: ca.toString('pem'),
     keyPem: await keyPem(caKeys),
     async issue(subject, opts) {
-      const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as CryptoKeyPair;
+      const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
       const usages: string[] = [];
       if (opts.server) usages.push(x509.ExtendedKeyUsage.serverAuth);
       if (opts.client) usages.push(x509.ExtendedKeyUsage.clientAuth);

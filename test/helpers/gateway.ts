@@ -1,5 +1,6 @@
 // Runs the built tenantgate (dist/cli.js) as a real process on 127.0.0.1 with a given config.
 import { writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startProcess, tempDir, waitForHttp, type RunningProcess } from './processes.ts';
@@ -28,6 +29,8 @@ export interface GatewayStartOptions {
 }
 
 export async function startGateway(configYaml: string, opts: GatewayStartOptions = {}): Promise<Gateway> {
+  const secrets = new Set<string>();
+  collectSecrets(configYaml, secrets);
   const dir = tempDir('tenantgate-gw-');
   const configPath = join(dir.path, 'auth.yml');
   writeFileSync(configPath, configYaml);
@@ -50,13 +53,38 @@ export async function startGateway(configYaml: string, opts: GatewayStartOptions
     proc,
     configPath,
     internalUrl,
-    writeConfig: (yaml) => writeFileSync(configPath, yaml),
+    writeConfig: (yaml) => { collectSecrets(yaml, secrets); writeFileSync(configPath, yaml); },
     async stop() {
       const code = await proc.stop();
       dir.remove();
+      // Every test doubles as a check that no configured secret ever reaches the logs.
+      const out = proc.output();
+      for (const s of secrets) {
+        if (out.includes(s)) throw new Error(`the gateway logged a configured secret (${s.length} characters, starting ${JSON.stringify(s.slice(0, 2))})`);
+      }
       return code;
     },
   };
 }
 
 export const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+
+const SECRET_KEYS = new Set(['password', 'bearer_token', 'auth_token', 'password_hash']);
+
+/** Secret values of a config (long enough not to match by accident), for the log check. */
+function collectSecrets(yaml: string, into: Set<string>): void {
+  let doc: unknown;
+  try { doc = parseYaml(yaml); } catch { return; }
+  const walk = (v: unknown, key: string) => {
+    if (typeof v === 'string') {
+      if (SECRET_KEYS.has(key) && v.length >= 6) into.add(v);
+      const auth = /^authorization:\s*(.+)$/i.exec(v);
+      if (key === 'headers' && auth !== null && (auth[1] as string).length >= 6) into.add(auth[1] as string);
+    } else if (Array.isArray(v)) {
+      for (const x of v) walk(x, key);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) walk(x, k);
+    }
+  };
+  walk(doc, '');
+}
