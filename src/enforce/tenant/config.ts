@@ -91,7 +91,10 @@ export function parseTenantConfig(raw: unknown, path: ConfigPath): TenantConfig 
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const where = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-    const msg = issue.code === 'unrecognized_keys' ? `unknown field ${JSON.stringify(issue.keys[0])}` : issue.message;
+    const msg = issue.code === 'unrecognized_keys' ? `unknown field ${JSON.stringify(issue.keys[0])}`
+      // A record key that fails its schema: the key's own message says what is wrong with it.
+      : issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message)
+      : issue.message;
     throw new FieldError([...path, ...(where as (string | number)[])], msg);
   }
   const d = r.data;
