@@ -1,6 +1,6 @@
 // One measurement: a fresh proxy process, a warm-up, then wrk for the measured window with the
 // proxy's CPU time, peak RSS and the load core's busy share read around it.
-import { coreBusy, coreTimes, cpuSeconds, peakRssMiB, rssMiB } from './proc-stats.ts';
+import { coreBusy, coreTimes, cpuSeconds, peakRssMiB, rssMiB, waitForQuiet } from './proc-stats.ts';
 import { freePort, type Proc } from './processes.ts';
 import { startProxy, type ProxyKind } from './proxies.ts';
 import type { Scenario } from './scenarios.ts';
@@ -12,6 +12,8 @@ export interface Topology {
   readonly connections: number;
   readonly vmauthBin: string;
   readonly backend: Proc;
+  /** How long to wait for an idle machine before each run (shared machines). */
+  readonly quietWaitMs: number;
 }
 
 export interface RunResult {
@@ -37,6 +39,10 @@ export interface RunResult {
 }
 
 export async function measure(s: Scenario, proxy: ProxyKind, round: number, config: string, topo: Topology, warmupS: number, durationS: number): Promise<RunResult> {
+  if (topo.quietWaitMs > 0) {
+    const busy = await waitForQuiet(topo.quietWaitMs);
+    if (busy > 0.15) process.stderr.write(`note: the machine was still ${(busy * 100).toFixed(0)}% busy (other processes) after waiting ${topo.quietWaitMs / 1000} s; running anyway\n`);
+  }
   const port = await freePort();
   const proc = await startProxy(proxy, { core: topo.proxyCore, port, config, vmauthBin: topo.vmauthBin });
   try {

@@ -52,3 +52,20 @@ export function coreBusy(before: ReturnType<typeof coreTimes>, after: ReturnType
   if (!a || !b || b.total === a.total) return NaN;
   return (b.busy - a.busy) / (b.total - a.total);
 }
+
+/**
+ * Waits (up to `maxWaitMs`) until every core is nearly idle, so a run does not start while
+ * other work (a build, someone else's tests) shares the machine. Returns the busiest core's
+ * share over the last sample; the caller reports it when the machine never got quiet.
+ */
+export async function waitForQuiet(maxWaitMs: number, threshold = 0.15, sampleMs = 500): Promise<number> {
+  const deadline = Date.now() + maxWaitMs;
+  for (;;) {
+    const a = coreTimes();
+    await new Promise((r) => setTimeout(r, sampleMs));
+    const b = coreTimes();
+    let busiest = 0;
+    for (const core of b.keys()) busiest = Math.max(busiest, coreBusy(a, b, core) || 0);
+    if (busiest <= threshold || Date.now() >= deadline) return busiest;
+  }
+}

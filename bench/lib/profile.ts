@@ -16,7 +16,13 @@ export interface ProfileSummary {
   readonly ownInclusive: readonly ProfileRow[];
 }
 
-const REPO = new URL('../../', import.meta.url).href;
+/** tenantgate's own code: a file URL outside node_modules (the build may live anywhere, see TENANTGATE_CLI). */
+const isOwn = (url: string) => url.startsWith('file://') && !url.includes('/node_modules/') && !url.includes('/bench/');
+/** The path from the build's top folder on (`dist/gateway/gateway.js`). */
+function ownPath(url: string): string {
+  const m = /\/(dist|src)\/(.*)$/.exec(url);
+  return m ? `${m[1]}/${m[2]}` : url.replace(/^file:\/\//, '');
+}
 
 /** Where a function comes from, for the per-origin table. */
 export function origin(url: string, fn: string): string {
@@ -36,9 +42,8 @@ export function origin(url: string, fn: string): string {
     const rest = url.slice(nm + 14).split('/');
     return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] as string);
   }
-  if (url.startsWith(REPO)) {
-    const rel = url.slice(REPO.length);
-    const parts = rel.split('/');
+  if (isOwn(url)) {
+    const parts = ownPath(url).split('/');
     return `tenantgate ${parts.slice(0, Math.min(parts.length - 1, 2)).join('/')}`;
   }
   return url;
@@ -46,8 +51,7 @@ export function origin(url: string, fn: string): string {
 
 function shortWhere(url: string, line: number): string {
   if (url === '') return '';
-  let u = url;
-  if (u.startsWith(REPO)) u = u.slice(REPO.length);
+  let u = isOwn(url) ? ownPath(url) : url;
   const nm = u.lastIndexOf('/node_modules/');
   if (nm >= 0) u = u.slice(nm + 14);
   if (u.startsWith('file://')) u = u.slice(7);
@@ -86,7 +90,7 @@ export function summariseProfile(path: string, requests: number, topN = 20): Pro
     const seen = new Set<string>();
     for (let cur: ProfileNode | undefined = n; cur !== undefined; cur = nodeById.get(parent.get(cur.id) ?? -1)) {
       const f = cur.callFrame;
-      if (!f.url.startsWith(REPO) || f.url.includes('/node_modules/')) continue;
+      if (!isOwn(f.url)) continue;
       const key = `${f.functionName}|${f.url}|${f.lineNumber}`;
       if (seen.has(key)) continue;
       seen.add(key);

@@ -17,6 +17,10 @@ export interface Settings {
   readonly soakS: number;
   readonly profile: boolean;
   readonly micro: boolean;
+  /** Seconds to wait for other processes to go quiet before each run. */
+  readonly quietWaitS: number;
+  /** Repeats of a run disturbed by other processes on the proxy core. */
+  readonly retries: number;
   readonly cores: number;
 }
 
@@ -45,6 +49,8 @@ export function readSettings(): Settings {
     soakS: Math.round(num('BENCH_SOAK', 0, 0, 3600)),
     profile: flag('BENCH_PROFILE', true),
     micro: flag('BENCH_MICRO', true),
+    quietWaitS: num('BENCH_QUIET_WAIT', 20, 0, 600),
+    retries: Math.round(num('BENCH_RETRIES', 1, 0, 5)),
     cores: availableParallelism(),
   };
 }
