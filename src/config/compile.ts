@@ -3,7 +3,10 @@
 // option inheritance from user to url_map entries, header parsing, anchored RE2 regexes.
 import { IpFilter, IpFilterEntryError } from '../authorize/ip-filter.ts';
 import { Backend, BackendSet, type LoadBalancingPolicy } from '../forward/backend-set.ts';
-import { getDispatcher, type BackendTlsOptions, type PoolSettings } from '../forward/dispatchers.ts';
+import { BackendTlsFileError, getDispatcher, type BackendTlsOptions, type PoolSettings } from '../forward/dispatchers.ts';
+import { BackendDiscovery } from '../forward/discovery.ts';
+import { resolverFor } from '../forward/discovery-resolver.ts';
+import { tcpProbe } from '../forward/health-probe.ts';
 import { parseQuery, unescape } from '../lib/go-url.ts';
 import { compileWholeMatch, RegexError } from '../lib/regex.ts';
 import { authTokenKey, basicKey, bearerTokenKey, credentialDigest } from '../identify/credentials.ts';
@@ -25,6 +28,8 @@ export interface CompileDefaults {
   readonly failTimeoutMs: number;
   readonly backendTls: BackendTlsOptions;
   readonly pool: PoolSettings;
+  /** -discoverBackendIPs, -discoverBackendIPsInterval, -backend.dnsServer; discovery is off when absent. */
+  readonly discovery?: { readonly enabled: boolean; readonly intervalMs: number; readonly dnsServer: string };
   /** Receives JWT key-refresh warnings; JWT users need it. */
   readonly jwtLogger?: JwtLogger;
 }
@@ -115,6 +120,8 @@ interface Inherited {
   readonly mergeQueryArgs: readonly string[];
   readonly dropParts: number;
   readonly tls: BackendTlsOptions;
+  /** discover_backend_ips of the user (or -discoverBackendIPs). */
+  readonly discover: boolean;
   readonly userHeaders: readonly HeaderOp[];
   /** The user's `tenant:` section and its path, used by routes that set none. */
   readonly tenant: { readonly raw: unknown; readonly path: ConfigPath } | null;
@@ -125,13 +132,26 @@ class Compiler {
   readonly defaults: CompileDefaults;
   constructor(defaults: CompileDefaults) { this.defaults = defaults; }
 
-  backendSet(urls: readonly string[], pol: LoadBalancingPolicy, retry: ReadonlySet<number>, tls: BackendTlsOptions, path: ConfigPath, jwt: boolean): BackendSet {
-    const backends = urls.map((u, i) => {
+  backendSet(urls: readonly string[], pol: LoadBalancingPolicy, retry: ReadonlySet<number>, tls: BackendTlsOptions, path: ConfigPath, jwt: boolean, discover = false): BackendSet {
+    const d = this.defaults;
+    const resolver = resolverFor(d.discovery?.dnsServer ?? '');
+    const targets = urls.map((u, i) => {
       const p = urls.length === 1 ? path : [...path, i];
-      const target = { ...parseUrlPrefix(u, p), template: jwt ? placeholderTemplate(u, p) : noPlaceholders(u, p) };
-      return new Backend(target, getDispatcher(target.origin, tls, this.defaults.pool));
+      return { ...parseUrlPrefix(u, p), template: jwt ? placeholderTemplate(u, p) : noPlaceholders(u, p) };
     });
-    const set = new BackendSet(backends, pol, retry, this.defaults.failTimeoutMs);
+    let set: BackendSet;
+    try {
+      const probe = tcpProbe(resolver);
+      if (discover) {
+        const source = new BackendDiscovery(targets, { intervalMs: d.discovery?.intervalMs ?? 10_000, resolver, tls, pool: d.pool, log: d.jwtLogger });
+        set = new BackendSet(source.initial, pol, retry, d.failTimeoutMs, { probe, source });
+      } else {
+        set = new BackendSet(targets.map((t) => new Backend(t, getDispatcher(t.origin, tls, d.pool, { resolver }))), pol, retry, d.failTimeoutMs, { probe });
+      }
+    } catch (err) {
+      if (err instanceof BackendTlsFileError) throw new FieldError(path, err.message);
+      throw err;
+    }
     this.sets.push(set);
     return set;
   }
@@ -148,7 +168,7 @@ class Compiler {
     const retry = raw.retry_status_codes ?? inh.retryStatusCodes;
     return {
       backends: this.backendSet(urls, policy(raw.load_balancing_policy, inh.policy, [...path, 'load_balancing_policy']),
-        statusCodes(retry, [...path, 'retry_status_codes']), inh.tls, [...path, 'url_prefix'], jwt),
+        statusCodes(retry, [...path, 'retry_status_codes']), inh.tls, [...path, 'url_prefix'], jwt, raw.discover_backend_ips ?? inh.discover),
       requestHeaders: requestHeaders.filter((h) => h.lower !== 'host'),
       headerTemplate: headerTemplate(requestHeaders.filter((h) => h.lower !== 'host'), [...path, 'headers'], jwt),
       responseHeaders: responseHeaderOps(raw.response_headers, [...path, 'response_headers']),
@@ -164,10 +184,6 @@ class Compiler {
   user(raw: RawUser, path: ConfigPath, kind: UserKind): CompiledUser {
     const jwt = kind === 'jwt';
     if (raw.mtls !== undefined) throw new FieldError([...path, 'mtls'], 'mTLS user matching is not supported yet by this tenantgate build');
-    if (raw.discover_backend_ips === true) throw new FieldError([...path, 'discover_backend_ips'], 'discover_backend_ips is not supported yet by this tenantgate build');
-    raw.url_map?.forEach((e, i) => {
-      if (e.discover_backend_ips === true) throw new FieldError([...path, 'url_map', i, 'discover_backend_ips'], 'discover_backend_ips is not supported yet by this tenantgate build');
-    });
 
     const d = this.defaults;
     const tls: BackendTlsOptions = {
@@ -184,6 +200,7 @@ class Compiler {
       mergeQueryArgs: raw.merge_query_args !== undefined && raw.merge_query_args.length > 0 ? raw.merge_query_args : d.mergeQueryArgs,
       dropParts: raw.drop_src_path_prefix_parts ?? 0,
       tls,
+      discover: raw.discover_backend_ips ?? d.discovery?.enabled ?? false,
       userHeaders,
       tenant: raw.tenant !== undefined ? { raw: raw.tenant, path: [...path, 'tenant'] } : null,
     };
@@ -266,7 +283,6 @@ export function parseUrlPrefix(raw: string, path: ConfigPath) {
     throw new FieldError(path, `unsupported scheme ${JSON.stringify(u.protocol.slice(0, -1))} in ${JSON.stringify(raw)}; must be http or https`);
   }
   if (u.hostname === '') throw new FieldError(path, `missing hostname in ${JSON.stringify(raw)}`);
-  if (u.hostname.startsWith('srv+')) throw new FieldError(path, 'srv+ URLs (DNS SRV discovery) are not supported yet by this tenantgate build');
   if (u.username !== '' || u.password !== '') throw new FieldError(path, 'credentials inside url_prefix are not supported; set an Authorization header via `headers`');
   // Keep the raw query exactly as written: vmauth forwards it byte for byte when the client sends none.
   const noFragment = raw.split('#')[0] as string;

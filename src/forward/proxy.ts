@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HeaderOp } from '../config/model.ts';
 import type { ResponseFilter } from '../enforce/tenant/policy.ts';
+import { serverNameFor } from './dispatchers.ts';
 import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.ts';
 
 export interface OutgoingRequest {
@@ -119,7 +120,12 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
     };
     try {
       const body = out.body === null || Buffer.isBuffer(out.body) ? out.body : Readable.from(out.body, { objectMode: false });
-      dispatcher.dispatch({ path: out.path, method: out.method, headers: out.headers, body }, handler);
+      // A fixed TLS server name per pool: undici would otherwise derive it from the Host header and
+      // reconnect whenever that changes (keep_original_host), although TLS verifies the configured name.
+      const servername = serverNameFor(dispatcher);
+      const opts: Dispatcher.DispatchOptions & { servername?: string } = { path: out.path, method: out.method, headers: out.headers, body };
+      if (servername !== undefined) opts.servername = servername;
+      dispatcher.dispatch(opts, handler);
     } catch (err) {
       settle({ kind: 'failed', error: err as Error });
     }
