@@ -85,6 +85,7 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
     log = new Logger({
       level: flags.string('loggerLevel'), format: flags.string('loggerFormat'),
       output: flags.string('loggerOutput'), disableTimestamps: flags.bool('loggerDisableTimestamps'),
+      errorsPerSecond: flags.int('loggerErrorsPerSecondLimit'), warnsPerSecond: flags.int('loggerWarnsPerSecondLimit'),
     });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
@@ -166,6 +167,7 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
     metricsAuthKey: secretFlag(flags.string('metricsAuthKey')),
     reloadAuthKey: secretFlag(flags.string('reloadAuthKey')),
     flagsAuthKey: secretFlag(flags.string('flagsAuthKey')),
+    basicAuth: flags.string('httpAuth.username') === '' ? null : { username: flags.string('httpAuth.username'), password: secretFlag(flags.string('httpAuth.password')) },
     describeFlags: () => flags.describe(),
     reload: () => reload('/-/reload'),
     shutdownDeadline: () => shutdownDeadline,

@@ -13,6 +13,8 @@ export interface InternalRoutesOptions {
   readonly metricsAuthKey: string;
   readonly reloadAuthKey: string;
   readonly flagsAuthKey: string;
+  /** -httpAuth.username / -httpAuth.password: Basic auth for endpoints whose auth key is unset. */
+  readonly basicAuth: { readonly username: string; readonly password: string } | null;
   readonly describeFlags: () => string[];
   readonly reload: () => Promise<boolean>;
   /** Epoch ms until which /health reports the shutdown delay, or 0. */
@@ -31,7 +33,20 @@ function isLoopback(req: IncomingMessage): boolean {
 }
 
 /** Checks `authKey`; without a configured key, `loopbackOnly` endpoints answer only local clients. */
-function authorized(req: IncomingMessage, res: ServerResponse, key: string, flagName: string, loopbackOnly: boolean, metrics: Metrics): boolean {
+function basicAuthMatches(req: IncomingMessage, expected: { readonly username: string; readonly password: string }): boolean {
+  const h = req.headers.authorization ?? '';
+  const want = `Basic ${Buffer.from(`${expected.username}:${expected.password}`).toString('base64')}`;
+  return timingSafeEqual(digest(h), digest(want));
+}
+
+function authorized(req: IncomingMessage, res: ServerResponse, key: string, flagName: string, loopbackOnly: boolean, o: InternalRoutesOptions): boolean {
+  const metrics = o.metrics;
+  if (key === '' && o.basicAuth !== null) {
+    if (basicAuthMatches(req, o.basicAuth)) return true;
+    metrics.requestError('internal_auth');
+    sendText(res, 401, 'Unauthorized', { 'www-authenticate': 'Basic realm="tenantgate"' });
+    return false;
+  }
   if (key === '') {
     if (!loopbackOnly || isLoopback(req)) return true;
     metrics.requestError('internal_auth');
@@ -61,19 +76,19 @@ export function handleInternal(path: string, req: IncomingMessage, res: ServerRe
     case '/-/ready': res.writeHead(200); res.end('tenantgate is Ready.\n'); return true;
     case '/robots.txt': res.writeHead(200, { 'content-type': 'text/plain' }); res.end('User-agent: *\nDisallow: /\n'); return true;
     case '/metrics':
-      if (!authorized(req, res, o.metricsAuthKey, 'metricsAuthKey', false, o.metrics)) return true;
+      if (!authorized(req, res, o.metricsAuthKey, 'metricsAuthKey', false, o)) return true;
       o.metrics.render().then((text) => {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         res.end(text);
       }, (err: Error) => sendText(res, 500, `cannot render metrics: ${err.message}`));
       return true;
     case '/flags':
-      if (!authorized(req, res, o.flagsAuthKey, 'flagsAuthKey', true, o.metrics)) return true;
+      if (!authorized(req, res, o.flagsAuthKey, 'flagsAuthKey', true, o)) return true;
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(o.describeFlags().join('\n') + '\n');
       return true;
     case '/-/reload':
-      if (!authorized(req, res, o.reloadAuthKey, 'reloadAuthKey', true, o.metrics)) return true;
+      if (!authorized(req, res, o.reloadAuthKey, 'reloadAuthKey', true, o)) return true;
       o.metrics.inc('vmauth_http_requests_total{path="/-/reload"}');
       o.reload().then((ok) => {
         if (ok) { res.writeHead(200); res.end(); } else sendText(res, 400, 'config reload failed; the previous config stays in use (see the log for the error)');

@@ -35,7 +35,9 @@ export interface ListenerOptions {
 }
 
 export async function openListener(flags: ParsedFlags, addrText: string, index: number, handler: RequestListener, opts: ListenerOptions): Promise<Listener> {
-  const addr = parseListenAddress(addrText);
+  const parsed = parseListenAddress(addrText);
+  // Like VictoriaMetrics, `:port` means IPv4 only unless -enableTCP6 is set.
+  const addr = parsed.host === undefined && !flags.bool('enableTCP6') ? { ...parsed, host: '0.0.0.0' } : parsed;
   const useTls = pick(flags.bools('tls'), index, false);
   const useProxy = pick(flags.bools('httpListenAddr.useProxyProtocol'), index, false);
   const mtls = pick(flags.bools('mtls'), index, false);

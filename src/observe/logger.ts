@@ -12,6 +12,11 @@ export interface LoggerOptions {
   readonly format: string;
   readonly output: string;
   readonly disableTimestamps: boolean;
+  /** -loggerErrorsPerSecondLimit / -loggerWarnsPerSecondLimit; 0 means unlimited. */
+  readonly errorsPerSecond?: number;
+  readonly warnsPerSecond?: number;
+  /** Where lines go instead of stdout/stderr (tests). */
+  readonly sink?: (line: string) => void;
 }
 
 export class Logger {
@@ -21,6 +26,11 @@ export class Logger {
   readonly #ts: boolean;
   /** Lines written per level, for vm_log_messages_total. */
   readonly counts: Record<LogLevel, number> = { info: 0, warn: 0, error: 0, fatal: 0 };
+  readonly #limits: Partial<Record<LogLevel, number>>;
+  readonly #sink: ((line: string) => void) | undefined;
+  readonly #window: Record<LogLevel, { second: number; used: number; dropped: number }> = {
+    info: { second: 0, used: 0, dropped: 0 }, warn: { second: 0, used: 0, dropped: 0 }, error: { second: 0, used: 0, dropped: 0 }, fatal: { second: 0, used: 0, dropped: 0 },
+  };
 
   constructor(opts: LoggerOptions) {
     const lvl = opts.level.toLowerCase();
@@ -33,6 +43,24 @@ export class Logger {
     this.#json = opts.format === 'json';
     this.#fd = opts.output === 'stdout' ? 1 : 2;
     this.#ts = !opts.disableTimestamps;
+    this.#limits = { error: opts.errorsPerSecond ?? 0, warn: opts.warnsPerSecond ?? 0 };
+    this.#sink = opts.sink;
+  }
+
+  /** Per-second budget for warnings and errors, so a flood of bad requests cannot flood the log. */
+  #allowed(level: LogLevel): boolean {
+    const limit = this.#limits[level] ?? 0;
+    if (limit <= 0) return true;
+    const w = this.#window[level];
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== w.second) {
+      const dropped = w.dropped;
+      w.second = second; w.used = 0; w.dropped = 0;
+      if (dropped > 0) this.#write(level, `suppressed ${dropped} ${level} messages in the previous second because of -logger${level === 'error' ? 'Errors' : 'Warns'}PerSecondLimit=${limit}`);
+    }
+    if (w.used >= limit) { w.dropped++; return false; }
+    w.used++;
+    return true;
   }
 
   enabled(level: LogLevel): boolean {
@@ -42,6 +70,11 @@ export class Logger {
   log(level: LogLevel, msg: string, fields?: Readonly<Record<string, unknown>>): void {
     if (RANK[level] < this.#min) return;
     this.counts[level]++;
+    if (!this.#allowed(level)) return;
+    this.#write(level, msg, fields);
+  }
+
+  #write(level: LogLevel, msg: string, fields?: Readonly<Record<string, unknown>>): void {
     let line: string;
     if (this.#json) {
       line = JSON.stringify({ ...(this.#ts ? { ts: new Date().toISOString() } : {}), level, caller: 'tenantgate', msg, ...fields });
@@ -49,6 +82,7 @@ export class Logger {
       const extra = fields ? ' ' + logfmt(fields) : '';
       line = `${this.#ts ? new Date().toISOString() + '\t' : ''}${level}\ttenantgate\t${msg}${extra}`;
     }
+    if (this.#sink !== undefined) { this.#sink(line); return; }
     try { writeSync(this.#fd, line + '\n'); } catch { /* the log sink is gone; nothing better to do */ }
   }
 

@@ -22,7 +22,7 @@ describe('metrics', () => {
     gw = await startGateway(`
 users:
 - username: alice
-  password: a
+  password: alice-Secret-1
   metric_labels: {team: red}
   url_map:
   - src_paths: ["/ok/.*"]
@@ -40,8 +40,8 @@ unauthorized_user:
   after(async () => { await gw?.stop(); });
 
   test('per-user counters count exactly the traffic sent', async () => {
-    for (let i = 0; i < 5; i++) await (await fetch(`${gw.url}/ok/${i}`, { headers: { authorization: basic('alice', 'a') } })).text();
-    for (let i = 0; i < 2; i++) await (await fetch(`${gw.url}/missing`, { headers: { authorization: basic('alice', 'a') } })).text();
+    for (let i = 0; i < 5; i++) await (await fetch(`${gw.url}/ok/${i}`, { headers: { authorization: basic('alice', 'alice-Secret-1') } })).text();
+    for (let i = 0; i < 2; i++) await (await fetch(`${gw.url}/missing`, { headers: { authorization: basic('alice', 'alice-Secret-1') } })).text();
     for (let i = 0; i < 3; i++) await (await fetch(`${gw.url}/x`, { headers: { authorization: basic('bob', 'b') } })).text();
     for (let i = 0; i < 4; i++) await (await fetch(`${gw.url}/public`)).text();
     await (await fetch(`${gw.url}/x`, { headers: { authorization: basic('alice', 'wrong') } })).text();
@@ -60,7 +60,8 @@ unauthorized_user:
     assert.equal(metricValue(text, 'vmauth_concurrent_requests_capacity'), 1000);
     assert.match(text, /vm_app_version\{version="tenantgate-v[^"]+",short_version="v[^"]+"\} 1/);
     assert.match(text, /process_resident_memory_bytes \d+/);
-    assert.ok(!text.includes('"a"') && !text.includes('password'), 'no secret in /metrics');
+    assert.ok(!text.includes('alice-Secret-1'), 'no secret in /metrics');
+    assert.match(text, /flag\{name="httpAuth.password",value="",is_set="false"\} 0/);
   });
 });
 
@@ -159,6 +160,18 @@ describe('internal endpoints', () => {
       const flags = await (await fetch(`${gw.url}/flags?authKey=fk`)).text();
       assert.match(flags, /-reloadAuthKey="secret"/);
       assert.ok(!flags.includes('rk"') && !flags.includes('"mk"'), 'auth keys never shown');
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  test('-httpAuth.username/password protect endpoints without an auth key', async () => {
+    const gw = await startGateway(config0(), { flags: ['-httpAuth.username=ops', '-httpAuth.password=Ops-Secret-Pass'] });
+    try {
+      assert.equal((await fetch(`${gw.url}/metrics`)).status, 401);
+      assert.equal((await fetch(`${gw.url}/metrics`, { headers: { authorization: basic('ops', 'wrong-pass') } })).status, 401);
+      assert.equal((await fetch(`${gw.url}/metrics`, { headers: { authorization: basic('ops', 'Ops-Secret-Pass') } })).status, 200);
+      assert.equal((await fetch(`${gw.url}/health`)).status, 200, 'health stays open for probes');
     } finally {
       await gw.stop();
     }
