@@ -16,7 +16,8 @@ import {
 } from '../identify/jwt/index.ts';
 import { FieldError, type ConfigPath } from './errors.ts';
 import { compileTenantPolicy } from '../enforce/tenant/compile.ts';
-import type { CompiledConfig, CompiledRoute, CompiledUser, HeaderMatcher, HeaderOp, QueryArgMatcher, RouteOptions, UserKind } from './model.ts';
+import { HashedPasswordUsers, isBcryptHash } from '../identify/password-hash.ts';
+import type { CompiledConfig, CompiledRoute, CompiledUser, HeaderMatcher, HeaderOp, MtlsUser, QueryArgMatcher, RouteOptions, UserKind } from './model.ts';
 import type { RawAuthConfig, RawIpFilters, RawUrlMap, RawUser } from './schema.ts';
 
 /** Global defaults that come from command-line flags. */
@@ -183,7 +184,6 @@ class Compiler {
 
   user(raw: RawUser, path: ConfigPath, kind: UserKind): CompiledUser {
     const jwt = kind === 'jwt';
-    if (raw.mtls !== undefined) throw new FieldError([...path, 'mtls'], 'mTLS user matching is not supported yet by this tenantgate build');
 
     const d = this.defaults;
     const tls: BackendTlsOptions = {
@@ -318,8 +318,21 @@ function collectCredentialKeys(raw: RawUser, path: ConfigPath): { kind: UserKind
     // Like vmauth, a bearer token is also accepted as a Basic auth username with an empty password.
     return { kind: 'bearer', keys: [bearerTokenKey(raw.bearer_token), basicKey(raw.bearer_token, '')] };
   }
+  if (raw.username && raw.password_hash !== undefined) {
+    if (raw.password !== undefined) throw new FieldError([...path, 'password_hash'], 'set either password or password_hash, not both');
+    if (!isBcryptHash(raw.password_hash)) throw new FieldError([...path, 'password_hash'], 'expected a bcrypt hash ($2a$, $2b$ or $2y$ followed by cost and 53 characters), e.g. from `htpasswd -nbBC 10 user password`');
+    return { kind: 'basic', keys: [] };
+  }
+  if (raw.password_hash !== undefined) throw new FieldError([...path, 'password_hash'], 'password_hash needs username');
   if (raw.username) return { kind: 'basic', keys: [basicKey(raw.username, raw.password ?? '')] };
-  if (raw.mtls !== undefined) return { kind: 'basic', keys: [] };
+  if (raw.mtls !== undefined) {
+    for (const f of ['username', 'password', 'bearer_token', 'auth_token'] as const) {
+      if (raw[f]) throw new FieldError([...path, f], `${f} cannot be combined with mtls in one user; mTLS users are identified by their client certificate`);
+    }
+    const m = raw.mtls;
+    if (!m.organizational_unit && !m.organization && !m.common_name) throw new FieldError([...path, 'mtls'], 'set at least one of organizational_unit, organization, common_name');
+    return { kind: 'mtls', keys: [] };
+  }
   throw new FieldError(path, 'missing authorization options; set username (with password), bearer_token or auth_token');
 }
 
@@ -330,10 +343,20 @@ export function compileConfig(raw: RawAuthConfig, source: string, defaults: Comp
   const users: CompiledUser[] = [];
   const jwtSections: JwtSectionInput[] = [];
   const jwtUsers = new Map<number, CompiledUser>();
+  const mtlsUsers: MtlsUser[] = [];
+  const hashed = new Map<string, { hash: string; user: CompiledUser }>();
   (raw.users ?? []).forEach((u, i) => {
     const path = ['users', i];
     const { kind, keys } = collectCredentialKeys(u, path);
     const user = c.user(u, path, kind);
+    if (u.password_hash !== undefined && u.username !== undefined) {
+      // Hashes are salted, so equal credentials cannot be detected; equal usernames would be ambiguous.
+      if (hashed.has(u.username)) throw new FieldError([...path, 'username'], `username ${JSON.stringify(u.username)} is used by another user with password_hash; usernames of hashed-password users must be unique`);
+      hashed.set(u.username, { hash: u.password_hash, user });
+    }
+    if (kind === 'mtls' && u.mtls !== undefined) {
+      mtlsUsers.push({ organizationalUnit: u.mtls.organizational_unit || null, organization: u.mtls.organization || null, commonName: u.mtls.common_name || null, user });
+    }
     if (kind === 'jwt') {
       jwtSections.push({ index: i, name: u.name ?? '', jwt: u.jwt as JwtSectionInput['jwt'] });
       jwtUsers.set(i, user);
@@ -366,6 +389,8 @@ export function compileConfig(raw: RawAuthConfig, source: string, defaults: Comp
   return deepFreeze({
     source,
     jwt,
+    mtlsUsers,
+    hashedPasswordUsers: new HashedPasswordUsers(hashed),
     usersByCredential: byCredential,
     users,
     unauthorizedUser,
