@@ -178,7 +178,8 @@ class Compiler {
       mergeQueryArgs: new Set(raw.merge_query_args !== undefined && raw.merge_query_args.length > 0 ? raw.merge_query_args : inh.mergeQueryArgs),
       dropSrcPathPrefixParts: Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts),
       ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters']),
-      tenant: tenantPolicy(raw.tenant !== undefined ? { raw: raw.tenant, path: [...path, 'tenant'] } : inh.tenant),
+      // The policy classifies the path the backend will see, after drop_src_path_prefix_parts.
+      tenant: tenantPolicy(raw.tenant !== undefined ? { raw: raw.tenant, path: [...path, 'tenant'] } : inh.tenant, Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts)),
     };
   }
 
@@ -231,7 +232,7 @@ class Compiler {
       mergeQueryArgs: new Set<string>(),
       dropSrcPathPrefixParts: 0,
       ipFilter: null,
-      tenant: tenantPolicy(inh.tenant),
+      tenant: tenantPolicy(inh.tenant, 0),
     } : null;
     const hasAnyUrls = fallback !== null || routes.length > 0 || defaultUrl !== null;
     if (kind !== 'unauthorized' && routes.length === 0 && fallback === null) {
@@ -409,8 +410,8 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-function tenantPolicy(t: { readonly raw: unknown; readonly path: ConfigPath } | null) {
-  return t === null ? null : compileTenantPolicy(t.raw, t.path);
+function tenantPolicy(t: { readonly raw: unknown; readonly path: ConfigPath } | null, dropSrcPathPrefixParts: number) {
+  return t === null ? null : compileTenantPolicy(t.raw, t.path, { dropSrcPathPrefixParts });
 }
 
 function buildAuthenticator(sections: readonly JwtSectionInput[], defaults: CompileDefaults): JwtAuthenticator {

@@ -12,6 +12,7 @@ export const REFUSALS = {
   backends_unavailable: { status: 502, reason: 'backends_unavailable' },
   backend_error_no_retry: { status: 503, reason: 'backend_error' },
   internal_auth: { status: 401, reason: 'internal_auth' },
+  tenant_response_unfilterable: { status: 502, reason: 'tenant_response_unfilterable' },
   tenant_body_too_large: { status: 413, reason: 'tenant_body_too_large' },
   jwt_claim_unsafe: { status: 401, reason: 'jwt_claim_unsafe' },
 } as const;

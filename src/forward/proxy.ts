@@ -24,7 +24,9 @@ export type AttemptResult =
   /** Nothing was sent to the client; the backend answered with a status listed for retries. */
   | { readonly kind: 'retry-status'; readonly status: number }
   /** The client went away. */
-  | { readonly kind: 'client-gone' };
+  | { readonly kind: 'client-gone' }
+  /** The backend answered, but a tenant response filter could not process the answer. */
+  | { readonly kind: 'filter-failed'; readonly error: Error };
 
 export interface ResponseOptions {
   readonly responseHeaders: readonly HeaderOp[];
@@ -75,7 +77,12 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
       onResponseData(c, chunk) {
         if (filter !== undefined) {
           size += chunk.length;
-          if (size > filter.maxBytes) { c.abort(new Error(`response larger than ${filter.maxBytes} bytes cannot be filtered`)); return; }
+          if (size > filter.maxBytes) {
+            const err = new Error(`response larger than ${filter.maxBytes} bytes cannot be filtered`);
+            settle({ kind: 'filter-failed', error: err });
+            c.abort(err);
+            return;
+          }
           chunks.push(chunk);
           return;
         }
@@ -91,7 +98,7 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
             const ct = held['content-type'];
             out = filter.filter(status, Array.isArray(ct) ? ct[0] : ct, Buffer.concat(chunks, size));
           } catch (err) {
-            settle({ kind: 'failed', error: err as Error });
+            settle({ kind: 'filter-failed', error: err as Error });
             return;
           }
           delete held['content-length'];

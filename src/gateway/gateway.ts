@@ -294,7 +294,11 @@ export class Gateway {
     const ops: HeaderOp[] = [];
     const overridden = new Set<string>();
     for (const [name, value] of d.setHeaders ?? []) { ops.push({ name, lower: name.toLowerCase(), value }); overridden.add(name.toLowerCase()); }
-    for (const lower of d.removeHeaders ?? []) { ops.push({ name: lower, lower, value: '' }); overridden.add(lower); }
+    // removeHeaders drops what the client sent; a header the route itself sets (e.g. Mimir's
+    // X-Scope-OrgID from `headers:`) stays, because route ops are applied after client headers.
+    for (const lower of d.removeHeaders ?? []) {
+      if (!overridden.has(lower) && !headerOps.some((h) => h.lower === lower)) ops.push({ name: lower, lower, value: '' });
+    }
     // A filtered response must arrive uncompressed.
     if (d.responseFilter !== undefined && !overridden.has('accept-encoding')) { ops.push({ name: 'accept-encoding', lower: 'accept-encoding', value: '' }); overridden.add('accept-encoding'); }
     const newBody = d.body !== undefined ? d.body : whole;
@@ -349,6 +353,12 @@ export class Gateway {
         case 'client-gone':
           this.#metrics.requestError('client_canceled');
           return 499;
+        case 'filter-failed':
+          // The backend is healthy; its answer just cannot be scoped to the tenant. Fail closed
+          // without taking the backend out of rotation.
+          stats.errors++;
+          this.#log.warn(`cannot filter the response of ${safeUrl(t.display)} for the tenant: ${result.error.message}`, { user: user.logName });
+          return refuse(res, this.#metrics, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
         case 'retry-status':
           stats.backendErrors++;
           this.#log.warn(`request to ${safeUrl(t.display)} failed with status ${result.status} listed in retry_status_codes; retrying at another backend`, { user: user.logName });
