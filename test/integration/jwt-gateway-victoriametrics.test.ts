@@ -33,12 +33,7 @@ before(async () => {
   const ts = Date.now() - 60_000;
   const res = await fetch(`${vm.url}/api/v1/import/prometheus`, { method: 'POST', body: `secret{team="a"} 1 ${ts}\nsecret{team="b"} 2 ${ts}\n` });
   assert.equal(res.status, 204);
-  await vm.flush();
-  for (let i = 0; i < 50; i++) {
-    const r = await (await fetch(`${vm.url}/api/v1/query?query=count(secret)`)).json() as { data: { result: { value: [number, string] }[] } };
-    if (r.data.result[0]?.value[1] === '2') break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await vm.waitForSeries('secret', 2);
   idp = await startOidcProvider({
     port: await freePort(),
     keys: [await newSigningKey('k1')],

@@ -46,13 +46,7 @@ users:
     const r = await post('/api/v1/import/prometheus', auth, `secret_${own}{job="x",namespace="${other}"} 1 ${ts}\nshared_metric{job="x"} 2 ${ts}\n`);
     assert.equal(r.status, 204, r.body);
   }
-  await vm.flush();
-  for (let i = 0; i < 50; i++) {
-    const r = await fetch(`${vm.url}/api/v1/query?query=count(shared_metric)`);
-    const result = (await r.json() as { data: { result: { value: [number, string] }[] } }).data.result;
-    if (result[0]?.value[1] === '2') break;
-    await new Promise((res) => setTimeout(res, 200));
-  }
+  await vm.waitForSeries('shared_metric', 2);
 });
 
 after(async () => {

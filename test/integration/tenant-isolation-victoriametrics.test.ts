@@ -44,14 +44,7 @@ users:
     });
     assert.equal(res.status, 204, await res.text());
   }
-  await vm.flush();
-  // Bounded wait until both tenants' samples are visible to instant queries.
-  for (let i = 0; i < 50; i++) {
-    const r = await fetch(`${vm.url}/api/v1/query?query=count(shared_metric)`);
-    const result = (await r.json() as { data: { result: { value: [number, string] }[] } }).data.result;
-    if (result[0]?.value[1] === '2') break;
-    await new Promise((res) => setTimeout(res, 200));
-  }
+  await vm.waitForSeries('shared_metric', 2);
 });
 
 after(async () => {
