@@ -65,8 +65,9 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
       onResponseStart(c, statusCode, headers) {
         status = statusCode;
         if (opts.retryStatusCodes.has(statusCode)) {
-          c.abort(new RetryStatus());
+          // Settle first: abort() reports the abort through onResponseError synchronously.
           settle({ kind: 'retry-status', status: statusCode });
+          c.abort(new RetryStatus());
           return;
         }
         if (filter !== undefined) { held = responseHeaders(headers, opts); return; }

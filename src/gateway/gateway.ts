@@ -322,8 +322,10 @@ export class Gateway {
       responseFilter,
     };
     const attempts = set.backends.length;
+    const tried = new Set<Backend>();
     for (let i = 0; i < attempts; i++) {
-      const backend: Backend = set.acquire(Date.now());
+      const backend: Backend = set.acquire(Date.now(), tried);
+      tried.add(backend);
       let t: BackendTarget = backend.target;
       if (access !== null && t.template !== null && t.template.hasPlaceholders) {
         try { t = renderTarget(t, access); } catch (err) {
@@ -361,6 +363,7 @@ export class Gateway {
           return refuse(res, this.#metrics, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
         case 'retry-status':
           stats.backendErrors++;
+          set.markBroken(backend, Date.now()); // as vmauth: skipped for -failTimeout like a failed backend
           this.#log.warn(`request to ${safeUrl(t.display)} failed with status ${result.status} listed in retry_status_codes; retrying at another backend`, { user: user.logName });
           continue;
         case 'failed': {
