@@ -38,7 +38,7 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
   f('httpListenAddr.useProxyProtocol', 'bools', 'false', 'Accept PROXY protocol v1/v2 headers on the corresponding -httpListenAddr (plain HTTP listeners).'),
   f('http.pathPrefix', 'string', '', 'Serve every path (proxied and built-in) under this prefix, e.g. /vmauth/.'),
   f('http.idleConnTimeout', 'duration', '1m', 'Timeout for idle client keep-alive connections.'),
-  f('http.connTimeout', 'duration', '2m', 'Close client connections after this long so load spreads after scaling; 0 disables.', 'planned'),
+  f('http.connTimeout', 'duration', '2m', 'Close client connections (after their current response) once they are this old, so load spreads after scaling; 0 disables.'),
   f('http.maxGracefulShutdownDuration', 'duration', '7s', 'How long in-flight requests may run after SIGTERM before connections are closed.'),
   f('http.shutdownDelay', 'duration', '0s', 'Delay between SIGTERM and closing the listeners, during which /health answers 503.'),
   f('http.disableKeepAlive', 'bool', 'false', 'Close client connections after each response.'),

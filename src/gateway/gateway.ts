@@ -64,6 +64,8 @@ export class Gateway {
     const prev = this.#config;
     this.#config = next;
     prev.jwt?.authenticator.close();
+    // Stops discovery of the old snapshot and returns its pool leases once its requests finish.
+    for (const s of prev.backendSets) s.retire();
   }
 
   #prepare(config: CompiledConfig): void {
@@ -188,7 +190,9 @@ export class Gateway {
         return;
       }
       const opts = this.#opts;
-      globalHeld = this.#global.tryAcquire() || await this.#global.acquire(opts.maxQueueDurationMs, gone.signal);
+      // One -maxQueueDuration budget covers the global wait, body buffering and the per-user wait, as in vmauth.
+      const deadline = start + opts.maxQueueDurationMs;
+      globalHeld = this.#global.tryAcquire() || await this.#global.acquire(deadline - performance.now(), gone.signal);
       if (!globalHeld) {
         if (gone.signal.aborted) { this.#metrics.requestError('client_canceled'); return; }
         this.#metrics.inc('vmauth_concurrent_requests_limit_reached_total');
@@ -198,7 +202,7 @@ export class Gateway {
         return;
       }
       const bufferStart = performance.now();
-      const body = await bufferBody(req, Math.max(opts.requestBufferSize, opts.maxRequestBodySizeToRetry), opts.maxQueueDurationMs);
+      const body = await bufferBody(req, Math.max(opts.requestBufferSize, opts.maxRequestBodySizeToRetry), Math.max(0, deadline - performance.now()));
       if (body.kind !== 'none') this.#metrics.bufferBody.observe((performance.now() - bufferStart) / 1000);
       if (body.kind === 'timeout') {
         status = refuse(res, this.#metrics, 'reject_slow_client',
@@ -210,7 +214,7 @@ export class Gateway {
         status = refuse(res, this.#metrics, 'body_read_error', `cannot read request body: ${body.error.message}`);
         return;
       }
-      userHeld = rt.limit.tryAcquire() || await rt.limit.acquire(opts.maxQueueDurationMs, gone.signal);
+      userHeld = rt.limit.tryAcquire() || await rt.limit.acquire(deadline - performance.now(), gone.signal);
       if (!userHeld) {
         if (gone.signal.aborted) { this.#metrics.requestError('client_canceled'); return; }
         stats.limitReached++;

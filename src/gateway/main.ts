@@ -174,8 +174,16 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
   };
   const cors = !opts.disableCors;
   const pathPrefix = normalisePathPrefix(flags.string('http.pathPrefix'));
+  const connTimeoutMs = flags.duration('http.connTimeout');
+  const socketBirth = new WeakMap<object, number>();
   const handler = (serveInternal: boolean, serveProxy: boolean) => (req: IncomingMessage, res: ServerResponse) => {
     if (pathPrefix !== '' && !stripPathPrefix(req, res, pathPrefix)) return;
+    // -http.connTimeout: old connections close after their current response, so load spreads
+    // to new instances after scaling out.
+    if (connTimeoutMs > 0) {
+      const born = socketBirth.get(req.socket);
+      if (born !== undefined && Date.now() - born > connTimeoutMs) res.shouldKeepAlive = false;
+    }
     if (serveInternal) {
       const t = parseRequestTarget(req.url ?? '/');
       if (t !== null && handleInternal(t.path === '' ? '/' : t.path, req, res, internal)) return;
@@ -199,6 +207,7 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
     serverOptions: { keepAliveTimeout: flags.duration('http.idleConnTimeout'), requestTimeout: 0, headersTimeout: 60_000, maxHeaderSize: 64 * 1024 },
     disableKeepAlive: flags.bool('http.disableKeepAlive'),
     onConnection: (socket: import('node:net').Socket) => {
+      if (connTimeoutMs > 0) socketBirth.set(socket, Date.now());
       metrics.inc('vm_tcplistener_accepts_total');
       tcpConns++;
       socket.once('close', () => { tcpConns--; });

@@ -24,7 +24,8 @@ export async function bufferBody(req: IncomingMessage, maxBuf: number, deadlineM
   const chunks: Buffer[] = [];
   let size = 0;
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), deadlineMs); });
+  // An exhausted budget still lets bytes that already arrived be read (a zero-delay timer runs after them).
+  const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), Math.max(0, deadlineMs)); });
   try {
     while (size < maxBuf) {
       const r = await Promise.race([it.next(), timeout]);

@@ -192,6 +192,30 @@ describe('internal endpoints', () => {
   });
 });
 
+describe('connection lifetime', () => {
+  test('-http.connTimeout closes a keep-alive connection after its first response past the limit', async () => {
+    const { request, Agent } = await import('node:http');
+    const gw = await startGateway(config0(), { flags: ['-http.connTimeout=300ms'] });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () => new Promise<string | undefined>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: gw.port, path: '/x', agent, headers: { authorization: basic('u', 'p') } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.headers.connection));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    try {
+      assert.equal(await get(), 'keep-alive');
+      await sleep(400);
+      assert.equal(await get(), 'close');
+    } finally {
+      agent.destroy();
+      await gw.stop();
+    }
+  });
+});
+
 function config0(): string {
   return `users:\n- username: u\n  password: p\n  url_prefix: "${backend.url}/"\n`;
 }
