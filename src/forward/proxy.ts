@@ -2,7 +2,7 @@
 // client's response (no intermediate Readable). The caller decides about failover: an attempt
 // reports whether the client already got a response or whether another backend may be tried.
 import type { ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HeaderOp } from '../config/model.ts';
 import type { ResponseFilter } from '../enforce/tenant/policy.ts';
@@ -13,7 +13,7 @@ export interface OutgoingRequest {
   readonly method: string;
   readonly path: string;
   readonly headers: string[];
-  readonly body: Buffer | AsyncIterable<Buffer> | null;
+  readonly body: Buffer | Readable | null;
 }
 
 export type AttemptResult =
@@ -127,7 +127,7 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
       },
     };
     try {
-      const body = out.body === null || Buffer.isBuffer(out.body) ? out.body : Readable.from(out.body, { objectMode: false });
+      const body = out.body;
       // A fixed TLS server name per pool: undici would otherwise derive it from the Host header and
       // reconnect whenever that changes (keep_original_host), although TLS verifies the configured name.
       const servername = serverNameFor(dispatcher);

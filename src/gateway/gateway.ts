@@ -202,7 +202,8 @@ export class Gateway {
         return;
       }
       const bufferStart = performance.now();
-      const body = await bufferBody(req, Math.max(opts.requestBufferSize, opts.maxRequestBodySizeToRetry), Math.max(0, deadline - performance.now()));
+      const buffering = bufferBody(req, Math.max(opts.requestBufferSize, opts.maxRequestBodySizeToRetry), Math.max(0, deadline - performance.now()));
+      const body = buffering instanceof Promise ? await buffering : buffering;
       if (body.kind !== 'none') this.#metrics.bufferBody.observe((performance.now() - bufferStart) / 1000);
       if (body.kind === 'timeout') {
         status = refuse(res, this.#metrics, 'reject_slow_client',

@@ -1,13 +1,14 @@
 // Reads the start of a request body before a backend is chosen: up to
 // max(-requestBufferSize, -maxRequestBodySizeToRetry) bytes, within -maxQueueDuration. A body
 // that fits is kept whole (so the request can be retried at another backend when it is small
-// enough); a longer one continues as a stream after the buffered part.
+// enough); a longer one continues as a stream: the buffered part is put back in front of the
+// unread rest, and the request itself is handed to the backend dispatcher (no extra stream layer).
 import type { IncomingMessage } from 'node:http';
 
 export type BufferedBody =
   | { readonly kind: 'none' }
   | { readonly kind: 'whole'; readonly data: Buffer }
-  | { readonly kind: 'stream'; readonly stream: AsyncIterable<Buffer> }
+  | { readonly kind: 'stream'; readonly stream: IncomingMessage }
   | { readonly kind: 'timeout'; readonly bytes: number }
   | { readonly kind: 'error'; readonly error: Error };
 
@@ -17,35 +18,39 @@ export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
-export async function bufferBody(req: IncomingMessage, maxBuf: number, deadlineMs: number): Promise<BufferedBody> {
-  if (!hasBody(req)) return { kind: 'none' };
-  const it = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  if (maxBuf <= 0) return { kind: 'stream', stream: { [Symbol.asyncIterator]: () => it } };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let timer: NodeJS.Timeout | undefined;
-  // An exhausted budget still lets bytes that already arrived be read (a zero-delay timer runs after them).
-  const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), Math.max(0, deadlineMs)); });
-  try {
-    while (size < maxBuf) {
-      const r = await Promise.race([it.next(), timeout]);
-      if (r === 'timeout') return { kind: 'timeout', bytes: size };
-      if (r.done) return { kind: 'whole', data: chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size) };
-      chunks.push(r.value);
-      size += r.value.length;
-    }
-  } catch (err) {
-    return { kind: 'error', error: err as Error };
-  } finally {
-    clearTimeout(timer);
-  }
-  async function* rest(): AsyncGenerator<Buffer> {
-    yield* chunks;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  }
-  return { kind: 'stream', stream: rest() };
+export function bufferBody(req: IncomingMessage, maxBuf: number, deadlineMs: number): Promise<BufferedBody> | BufferedBody {
+  if (!hasBody(req)) return NONE;
+  if (maxBuf <= 0) return { kind: 'stream', stream: req };
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (r: BufferedBody) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+      resolve(r);
+    };
+    const onData = (c: Buffer) => {
+      chunks.push(c);
+      size += c.length;
+      if (size < maxBuf) return;
+      req.pause();
+      // Put what was read back in front of the rest; the dispatcher reads the request from here.
+      req.unshift(chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size));
+      finish({ kind: 'stream', stream: req });
+    };
+    const onEnd = () => finish({ kind: 'whole', data: chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size) });
+    const onError = (err: Error) => finish({ kind: 'error', error: err });
+    const onAborted = () => finish({ kind: 'error', error: new Error('client aborted the request') });
+    // An exhausted budget still lets bytes that already arrived be read (a zero-delay timer runs after them).
+    const timer = setTimeout(() => { req.pause(); finish({ kind: 'timeout', bytes: size }); }, Math.max(0, deadlineMs));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
 }
+
+const NONE: BufferedBody = { kind: 'none' };

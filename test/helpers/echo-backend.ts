@@ -9,6 +9,8 @@ export interface Received {
   readonly rawHeaders: readonly string[];
   readonly headers: IncomingMessage['headers'];
   readonly body: string;
+  /** The body bytes exactly as received. */
+  readonly raw: Buffer;
 }
 
 export interface EchoBackend {
@@ -31,7 +33,8 @@ export async function startEchoBackend(name = 'echo', port = 0): Promise<EchoBac
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: Received = { method: req.method ?? '', url: req.url ?? '', rawHeaders: req.rawHeaders, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const raw = Buffer.concat(chunks);
+      const r: Received = { method: req.method ?? '', url: req.url ?? '', rawHeaders: req.rawHeaders, headers: req.headers, body: raw.toString('utf8'), raw };
       received.push(r);
       responder(r, res);
     });

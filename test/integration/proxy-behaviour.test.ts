@@ -248,6 +248,30 @@ describe('load balancing and retries', () => {
   });
 });
 
+describe('bodies', () => {
+  test('a 1 MiB body streams through intact, with its Content-Length', async () => {
+    const body = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 31 + 7) & 0xff;
+    const res = await fetch(`${gw.url}/drop/upload`, { method: 'POST', headers: { authorization: R, 'content-type': 'application/octet-stream' }, body });
+    assert.equal(res.status, 200);
+    const got = last(b1);
+    assert.equal(got?.headers['content-length'], String(body.length));
+    assert.ok(got?.raw.equals(body), 'the backend received exactly the bytes sent');
+  });
+
+  test('a chunked body larger than the buffer streams through intact', async () => {
+    const parts = Array.from({ length: 40 }, (_, i) => `part-${i}-`.repeat(200));
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: gw.port, path: '/drop/chunked', method: 'POST', headers: { authorization: R } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+      req.on('error', reject);
+      for (const p of parts) req.write(p);
+      req.end();
+    });
+    assert.equal(r, 200);
+    assert.equal(last(b1)?.body, parts.join(''));
+  });
+});
+
 describe('built-in endpoints', () => {
   test('/health and /metrics are served by the gateway, not proxied', async () => {
     assert.equal((await raw('/health', {})).body, 'OK');
