@@ -8,6 +8,8 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 
 export function connectionTokens(value: string | string[] | undefined): Set<string> | null {
   if (value === undefined) return null;
+  // The usual values name no extra header; skip building a set for them.
+  if (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close') return null;
   const set = new Set<string>();
   for (const v of Array.isArray(value) ? value : [value]) {
     for (const t of v.split(',')) {

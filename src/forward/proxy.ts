@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HeaderOp } from '../config/model.ts';
 import type { ResponseFilter } from '../enforce/tenant/policy.ts';
+import type { ClientWatch } from '../limit/client-watch.ts';
 import { serverNameFor } from './dispatchers.ts';
 import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.ts';
 
@@ -38,7 +39,7 @@ export interface ResponseOptions {
 
 class RetryStatus extends Error {}
 
-export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: ServerResponse, opts: ResponseOptions, clientGone: AbortSignal): Promise<AttemptResult> {
+export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: ServerResponse, opts: ResponseOptions, clientGone: ClientWatch): Promise<AttemptResult> {
   return new Promise((resolve) => {
     let settled = false;
     let status = 0;
@@ -46,7 +47,7 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
     const settle = (r: AttemptResult) => {
       if (settled) return;
       settled = true;
-      clientGone.removeEventListener('abort', onClientGone);
+      clientGone.offAbort(onClientGone);
       resolve(r);
     };
     const onClientGone = () => {
@@ -54,12 +55,15 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
       settle({ kind: 'client-gone' });
     };
     if (clientGone.aborted) { settle({ kind: 'client-gone' }); return; }
-    clientGone.addEventListener('abort', onClientGone, { once: true });
+    clientGone.onAbort(onClientGone);
 
     const filter = opts.responseFilter;
     let held: Record<string, string | string[]> | null = null;
     const chunks: Buffer[] = [];
     let size = 0;
+    /** Bytes still expected by Content-Length, or -1 when the length is unknown (streaming). */
+    let remaining = -1;
+    let ended = false;
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) { controller = c; },
       onResponseStart(c, statusCode, headers) {
@@ -72,8 +76,11 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
         }
         if (filter !== undefined) { held = responseHeaders(headers, opts); return; }
         res.writeHead(statusCode, responseHeaders(headers, opts));
-        // Flush headers at once: streaming APIs (live tail, long exports) must not wait for a body chunk.
-        res.flushHeaders();
+        const cl = headers['content-length'];
+        remaining = typeof cl === 'string' && /^\d+$/.test(cl) ? Number(cl) : -1;
+        // Streaming answers (live tail, long exports: no Content-Length) get their headers at once;
+        // sized ones send headers and body in one write.
+        if (remaining < 0) res.flushHeaders();
       },
       onResponseData(c, chunk) {
         if (filter !== undefined) {
@@ -86,6 +93,10 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
           }
           chunks.push(chunk);
           return;
+        }
+        if (remaining >= 0) {
+          remaining -= chunk.length;
+          if (remaining <= 0) { ended = true; res.end(chunk); return; }
         }
         if (!res.write(chunk)) {
           c.pause();
@@ -110,7 +121,7 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
           settle({ kind: 'responded', status, complete: true });
           return;
         }
-        res.end();
+        if (!ended) res.end();
         settle({ kind: 'responded', status, complete: true });
       },
       onResponseError(_c, err) {

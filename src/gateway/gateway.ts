@@ -17,6 +17,7 @@ import type { BackendTarget } from '../forward/backend-set.ts';
 import type { HeaderOp } from '../config/model.ts';
 import type { ResponseFilter, TenantPolicy } from '../enforce/tenant/policy.ts';
 import { Semaphore } from '../limit/semaphore.ts';
+import { ClientWatch } from '../limit/client-watch.ts';
 import type { Logger } from '../observe/logger.ts';
 import { logAccess, redactHeaders, redactUri } from '../observe/access-log.ts';
 import type { Metrics, RequestStats } from '../observe/metrics.ts';
@@ -179,7 +180,7 @@ export class Gateway {
     const stats = rt.stats;
     stats.requests++;
     let status = 0;
-    const gone = new AbortController();
+    const gone = new ClientWatch();
     const onClose = () => { if (!res.writableFinished) gone.abort(); };
     res.once('close', onClose);
     let globalHeld = false;
@@ -192,9 +193,9 @@ export class Gateway {
       const opts = this.#opts;
       // One -maxQueueDuration budget covers the global wait, body buffering and the per-user wait, as in vmauth.
       const deadline = start + opts.maxQueueDurationMs;
-      globalHeld = this.#global.tryAcquire() || await this.#global.acquire(deadline - performance.now(), gone.signal);
+      globalHeld = this.#global.tryAcquire() || await this.#global.acquire(deadline - performance.now(), gone);
       if (!globalHeld) {
-        if (gone.signal.aborted) { this.#metrics.requestError('client_canceled'); return; }
+        if (gone.aborted) { this.#metrics.requestError('client_canceled'); return; }
         this.#metrics.inc('vmauth_concurrent_requests_limit_reached_total');
         status = refuse(res, this.#metrics, 'concurrency_limit',
           `cannot start executing the request during -maxQueueDuration=${opts.maxQueueDurationMs / 1000}s because -maxConcurrentRequests=${this.#global.capacity} concurrent requests are executed`,
@@ -215,9 +216,9 @@ export class Gateway {
         status = refuse(res, this.#metrics, 'body_read_error', `cannot read request body: ${body.error.message}`);
         return;
       }
-      userHeld = rt.limit.tryAcquire() || await rt.limit.acquire(deadline - performance.now(), gone.signal);
+      userHeld = rt.limit.tryAcquire() || await rt.limit.acquire(deadline - performance.now(), gone);
       if (!userHeld) {
-        if (gone.signal.aborted) { this.#metrics.requestError('client_canceled'); return; }
+        if (gone.aborted) { this.#metrics.requestError('client_canceled'); return; }
         stats.limitReached++;
         status = refuse(res, this.#metrics, 'concurrency_limit',
           `cannot start executing the request during -maxQueueDuration=${opts.maxQueueDurationMs / 1000}s because ${rt.limit.capacity} concurrent requests from the user ${user.logName} are executed`,
@@ -226,7 +227,7 @@ export class Gateway {
       }
       stats.current++;
       try {
-        status = await this.#route(req, res, user, target, body, stats, gone.signal, access);
+        status = await this.#route(req, res, user, target, body, stats, gone, access);
       } finally {
         stats.current--;
       }
@@ -244,7 +245,7 @@ export class Gateway {
     }
   }
 
-  async #route(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, body: BufferedBody, stats: RequestStats, gone: AbortSignal, access: VmAccess | null): Promise<number> {
+  async #route(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, body: BufferedBody, stats: RequestStats, gone: ClientWatch, access: VmAccess | null): Promise<number> {
     const match = matchRoute(user, target.path, target.rawQuery, req);
     let route: RouteOptions;
     let isDefault = false;
@@ -315,7 +316,7 @@ export class Gateway {
     };
   }
 
-  async #forward(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, route: RouteOptions, headerOps: readonly HeaderOp[], isDefault: boolean, body: BufferedBody, stats: RequestStats, gone: AbortSignal, access: VmAccess | null, responseFilter?: ResponseFilter): Promise<number> {
+  async #forward(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, route: RouteOptions, headerOps: readonly HeaderOp[], isDefault: boolean, body: BufferedBody, stats: RequestStats, gone: ClientWatch, access: VmAccess | null, responseFilter?: ResponseFilter): Promise<number> {
     const set = route.backends;
     const canRetry = body.kind === 'none' || (body.kind === 'whole' && body.data.length <= this.#opts.maxRequestBodySizeToRetry);
     const payload = body.kind === 'whole' ? body.data : body.kind === 'stream' ? body.stream : null;

@@ -1,10 +1,10 @@
 // Credentials are compared by SHA-256 digest: the user table is keyed by the digest of vmauth's
 // token string (`http_auth:<Authorization value>`), so a lookup never compares secret bytes
 // one by one, and the table holds no plaintext secret.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export function credentialDigest(token: string): string {
-  return createHash('sha256').update(token).digest('base64');
+  return hash('sha256', token, 'base64');
 }
 
 export const authTokenKey = (authToken: string) => `http_auth:${authToken}`;

@@ -1,3 +1,5 @@
+import type { ClientWatch } from './client-watch.ts';
+
 // A counting semaphore with a FIFO queue, used for -maxConcurrentRequests and the per-user
 // limits. A waiter gives up after the queue deadline or when its client disconnects, and then
 // leaves the queue at once so it never takes a slot it cannot use.
@@ -20,11 +22,11 @@ export class Semaphore {
   }
 
   /** Resolves true once a slot is held; false on timeout or abort. */
-  acquire(timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+  acquire(timeoutMs: number, signal: ClientWatch): Promise<boolean> {
     if (this.tryAcquire()) return Promise.resolve(true);
     if (signal.aborted || timeoutMs <= 0) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const w = { resolve: (ok: boolean) => { if (w.done) return; w.done = true; clearTimeout(timer); signal.removeEventListener('abort', onAbort); resolve(ok); }, done: false };
+      const w = { resolve: (ok: boolean) => { if (w.done) return; w.done = true; clearTimeout(timer); signal.offAbort(onAbort); resolve(ok); }, done: false };
       const leave = () => {
         const i = this.#waiters.indexOf(w);
         if (i >= 0) this.#waiters.splice(i, 1);
@@ -32,7 +34,7 @@ export class Semaphore {
       };
       const onAbort = () => leave();
       const timer = setTimeout(leave, timeoutMs);
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal.onAbort(onAbort);
       this.#waiters.push(w);
     });
   }

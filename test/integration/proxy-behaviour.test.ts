@@ -272,6 +272,34 @@ describe('bodies', () => {
   });
 });
 
+describe('streaming responses', () => {
+  test('without Content-Length, headers and each chunk reach the client while the backend still streams', async () => {
+    let finish: () => void = () => {};
+    const done = new Promise<void>((r) => { finish = r; });
+    b1.respond((_r, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first chunk\n');
+      void done.then(() => res.end('last chunk\n'));
+    });
+    try {
+      const res = await Promise.race([
+        fetch(`${gw.url}/drop/tail`, { headers: { authorization: R } }),
+        new Promise<never>((_, rej) => setTimeout(() => rej(new Error('headers were held back until the end of the stream')), 5000)),
+      ]);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      const first = await reader.read();
+      assert.equal(Buffer.from(first.value ?? []).toString(), 'first chunk\n');
+      finish();
+      let rest = '';
+      for (;;) { const r = await reader.read(); if (r.done) break; rest += Buffer.from(r.value).toString(); }
+      assert.equal(rest, 'last chunk\n');
+    } finally {
+      finish();
+      b1.respond((_r, res) => { res.writeHead(200, { 'content-type': 'text/plain', 'x-backend': 'one' }); res.end('backend one'); });
+    }
+  });
+});
+
 describe('built-in endpoints', () => {
   test('/health and /metrics are served by the gateway, not proxied', async () => {
     assert.equal((await raw('/health', {})).body, 'OK');
