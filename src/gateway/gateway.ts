@@ -43,6 +43,11 @@ export class Gateway {
   readonly #log: Logger;
   readonly #global: Semaphore;
   readonly #runtime = new WeakMap<CompiledUser, UserRuntime>();
+  /**
+   * Credentials that matched a user in the current snapshot → that user, so known clients skip
+   * hashing. Only successful matches are stored (bounded), and the cache is dropped on every swap.
+   */
+  #known = new Map<string, CompiledUser>();
   /** Per-user semaphores survive reloads when the user's metric identity is unchanged. */
   readonly #limits = new Map<string, Semaphore>();
 
@@ -64,6 +69,7 @@ export class Gateway {
     this.#prepare(next);
     const prev = this.#config;
     this.#config = next;
+    this.#known = new Map();
     prev.jwt?.authenticator.close();
     // Stops discovery of the old snapshot and returns its pool leases once its requests finish.
     for (const s of prev.backendSets) s.retire();
@@ -100,7 +106,7 @@ export class Gateway {
     const keys = requestCredentialKeys(req.headers, this.#opts.authHeaderNames);
     const uu = config.unauthorizedUser;
     for (const k of keys) {
-      const user = config.usersByCredential.get(credentialDigest(k));
+      const user = this.#lookup(config, k);
       if (user !== undefined) { void this.#process(req, res, user, target, start); return; }
     }
     const certUser = matchClientCertificate(req, config.mtlsUsers);
@@ -116,6 +122,18 @@ export class Gateway {
     if (token !== null) { void this.#identifyJwt(req, res, config, token, target, start); return; }
     if (uu !== null && uu.hasAnyUrls) { void this.#process(req, res, uu, target, start); return; }
     void this.#rejectInvalidCredentials(req, res, uu, start);
+  }
+
+  #lookup(config: CompiledConfig, key: string): CompiledUser | undefined {
+    const known = this.#known;
+    const hit = known.get(key);
+    if (hit !== undefined && config === this.#config) return hit;
+    const user = config.usersByCredential.get(credentialDigest(key));
+    if (user !== undefined && config === this.#config) {
+      if (known.size >= 10_000) known.clear();
+      known.set(key, user);
+    }
+    return user;
   }
 
   async #identifyHashed(req: IncomingMessage, res: ServerResponse, config: CompiledConfig, keys: readonly string[], target: RequestTarget, start: number): Promise<void> {

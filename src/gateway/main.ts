@@ -7,7 +7,7 @@ import { ConfigError } from '../config/errors.ts';
 import { loadConfig, readConfigSource, parseConfigText } from '../config/load.ts';
 import { FlagError, parseFlags, usageText, type ParsedFlags } from '../flags/parse.ts';
 import { closeAllDispatchers } from '../forward/dispatchers.ts';
-import { handleInternal, type InternalRoutesOptions } from '../listen/internal-routes.ts';
+import { handleInternal, mayBeInternal, type InternalRoutesOptions } from '../listen/internal-routes.ts';
 import { openListener, type Listener } from '../listen/listeners.ts';
 import { httpAuthHeaders } from '../observe/access-log.ts';
 import { Logger } from '../observe/logger.ts';
@@ -184,7 +184,7 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
       const born = socketBirth.get(req.socket);
       if (born !== undefined && Date.now() - born > connTimeoutMs) res.shouldKeepAlive = false;
     }
-    if (serveInternal) {
+    if (serveInternal && mayBeInternal(req.url ?? '/')) {
       const t = parseRequestTarget(req.url ?? '/');
       if (t !== null && handleInternal(t.path === '' ? '/' : t.path, req, res, internal)) return;
     }

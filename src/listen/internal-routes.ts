@@ -61,6 +61,18 @@ function authorized(req: IncomingMessage, res: ServerResponse, key: string, flag
   return false;
 }
 
+const INTERNAL_PATHS: ReadonlySet<string> = new Set(['/health', '/ping', '/-/healthy', '/-/ready', '/robots.txt', '/metrics', '/flags', '/-/reload']);
+
+/**
+ * Cheap pre-check on the raw request target (no decoding): could this be a built-in endpoint?
+ * Proxied requests skip the full parse here and are parsed once, by the gateway.
+ */
+export function mayBeInternal(url: string): boolean {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return INTERNAL_PATHS.has(path) || path.endsWith('/favicon.ico') || path.indexOf('%') >= 0 || path.indexOf('/.') >= 0 || path.indexOf('//') >= 0;
+}
+
 /** Returns true when the request was one of the built-in endpoints and has been answered. */
 export function handleInternal(path: string, req: IncomingMessage, res: ServerResponse, o: InternalRoutesOptions): boolean {
   if (path.endsWith('/favicon.ico')) { res.writeHead(204, { 'cache-control': 'max-age=3600' }); res.end(); return true; }
