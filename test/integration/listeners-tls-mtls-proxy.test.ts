@@ -152,3 +152,35 @@ unauthorized_user:
     assert.equal(await rawStatus(gw.port, Buffer.from(`PROXY TCP4 10.0.0.42 127.0.0.1 5555 8427\r\n${req}`)), 403);
   });
 });
+
+describe('client IP from a header set by a trusted proxy', () => {
+  let gw: Gateway;
+  before(async () => {
+    gw = await startGateway(`
+ip_filters:
+  deny_list: ["10.0.0.42"]
+users:
+- username: behind-lb
+  password: "Lb-Secret-Pass"
+  url_prefix: "${backend.url}/"
+  ip_filters:
+    allow_list: ["10.0.0.0/8"]
+    real_ip_header: X-Real-IP
+`, { flags: ['-httpRealIPHeader=X-Forwarded-For'] });
+  });
+  after(async () => { await gw?.stop(); });
+
+  const call = async (headers: Record<string, string>) =>
+    (await fetch(`${gw.url}/x`, { headers: { authorization: `Basic ${Buffer.from('behind-lb:Lb-Secret-Pass').toString('base64')}`, ...headers } })).status;
+
+  test('a user filter reads its real_ip_header', async () => {
+    assert.equal(await call({ 'x-real-ip': '10.1.1.1' }), 200);
+    assert.equal(await call({ 'x-real-ip': '192.168.1.1' }), 403);
+    assert.equal(await call({}), 403, 'without the header the TCP peer (127.0.0.1) is filtered');
+  });
+
+  test('the global filter reads -httpRealIPHeader (first X-Forwarded-For entry)', async () => {
+    assert.equal(await call({ 'x-real-ip': '10.1.1.1', 'x-forwarded-for': '10.0.0.42, 127.0.0.1' }), 403);
+    assert.equal(await call({ 'x-real-ip': '10.1.1.1', 'x-forwarded-for': '10.0.0.7' }), 200);
+  });
+});
