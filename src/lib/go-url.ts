@@ -17,6 +17,17 @@ function hexVal(c: number): number {
  */
 export function unescape(s: string, plusIsSpace: boolean): string | null {
   if (s.indexOf('%') < 0 && (!plusIsSpace || s.indexOf('+') < 0)) return s;
+  // Native decoding for well-formed UTF-8 escapes (the common case); anything it rejects
+  // (malformed escapes, escapes of invalid UTF-8) goes through the byte-exact path below.
+  try {
+    return decodeURIComponent(plusIsSpace ? s.replaceAll('+', ' ') : s);
+  } catch {
+    return unescapeBytes(s, plusIsSpace);
+  }
+}
+
+/** The byte-exact decoder behind unescape (exported for the equivalence test). */
+export function unescapeBytes(s: string, plusIsSpace: boolean): string | null {
   const bytes: number[] = [];
   let changed = false;
   for (let i = 0; i < s.length; i++) {
@@ -70,8 +81,29 @@ function escapeWith(s: string, safe: Uint8Array, spaceAsPlus: boolean): string {
   return out;
 }
 
-export const escapePath = (s: string): string => escapeWith(s, PATH_SAFE, false);
-export const queryEscape = (s: string): string => escapeWith(s, QUERY_SAFE, true);
+const PCT: string[] = [];
+for (let c = 0; c < 128; c++) PCT.push('%' + HEX[c >> 4] + HEX[c & 15]);
+
+/** One pass over ASCII with precomputed escapes; non-ASCII text takes the byte-level path. */
+function escapeAscii(s: string, safe: Uint8Array, spaceAsPlus: boolean): string {
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128) return escapeWith(s, safe, spaceAsPlus);
+    if (safe[c] === 1) continue;
+    out += s.slice(last, i) + (c === 32 && spaceAsPlus ? '+' : PCT[c] as string);
+    last = i + 1;
+  }
+  return last === 0 ? s : out + s.slice(last);
+}
+
+export const escapePath = (s: string): string => escapeAscii(s, PATH_SAFE, false);
+export const queryEscape = (s: string): string => escapeAscii(s, QUERY_SAFE, true);
+
+/** The byte-level escapers behind escapePath / queryEscape (exported for the equivalence test). */
+export const escapePathBytes = (s: string): string => escapeWith(s, PATH_SAFE, false);
+export const queryEscapeBytes = (s: string): string => escapeWith(s, QUERY_SAFE, true);
 
 /** Query args in first-seen key order, values in order, like Go's url.Values. */
 export type QueryValues = Map<string, string[]>;

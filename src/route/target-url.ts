@@ -2,7 +2,7 @@
 // path plus the (optionally shortened) request path; url_prefix query args win over client
 // args of the same name unless the name is in merge_query_args, so a client can never
 // override `extra_label`, `extra_filters` or any other arg the config pins.
-import { encodeQuery, escapePath, parseQuery, type QueryValues } from '../lib/go-url.ts';
+import { encodeQuery, escapePath, parseQuery, queryEscape, type QueryValues } from '../lib/go-url.ts';
 import type { BackendTarget } from '../forward/backend-set.ts';
 import { dropPrefixParts, targetString, type RequestTarget } from './request-target.ts';
 
@@ -18,14 +18,19 @@ export function buildTargetPath(backend: BackendTarget, req: RequestTarget, drop
 function mergeQuery(backend: BackendTarget, rawQuery: string, mergeArgs: ReadonlySet<string>): string {
   const client = parseQuery(rawQuery);
   if (client.size === 0) return backend.rawQuery;
-  const out: QueryValues = new Map();
-  for (const [k, v] of backend.query) out.set(k, [...v]);
-  for (const [k, v] of client) {
-    if (backend.query.has(k) && !mergeArgs.has(k)) continue;
-    const list = out.get(k);
-    if (list === undefined) out.set(k, [...v]); else list.push(...v);
+  const own = backend.query;
+  // Go's Values.Encode order: keys sorted, each key's values in order (url_prefix's first).
+  const keys = own.size === 0 ? [...client.keys()] : [...new Set([...own.keys(), ...client.keys()])];
+  keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  let out = '';
+  for (const k of keys) {
+    const ek = queryEscape(k);
+    const mine = own.get(k);
+    if (mine !== undefined) for (const v of mine) out += (out === '' ? '' : '&') + ek + '=' + queryEscape(v);
+    if (mine !== undefined && !mergeArgs.has(k)) continue;
+    for (const v of client.get(k) ?? []) out += (out === '' ? '' : '&') + ek + '=' + queryEscape(v);
   }
-  return encodeQuery(out);
+  return out;
 }
 
 /** default_url: the backend URL unchanged, with the original request in `request_path`. */
