@@ -82,9 +82,10 @@ export class Gateway {
       const stats = u.kind === 'unauthorized' ? this.#metrics.unauthorized : this.#metrics.userStats(u.metricLabels);
       const key = u.kind === 'unauthorized' ? '\0unauthorized' : JSON.stringify(u.metricLabels);
       let limit = this.#limits.get(key);
-      if (limit === undefined) { limit = new Semaphore(u.maxConcurrentRequests); this.#limits.set(key, limit); }
-      limit.capacity = u.maxConcurrentRequests;
-      stats.capacity = u.maxConcurrentRequests;
+      const capacity = this.#opts.userLimitShare?.(u.maxConcurrentRequests) ?? u.maxConcurrentRequests;
+      if (limit === undefined) { limit = new Semaphore(capacity); this.#limits.set(key, limit); }
+      limit.capacity = capacity;
+      stats.capacity = capacity;
       this.#runtime.set(u, { stats, limit });
     }
   }

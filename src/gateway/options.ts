@@ -9,6 +9,8 @@ export interface GatewayOptions {
   readonly maxRequestBodySizeToRetry: number;
   readonly requestBufferSize: number;
   readonly maxConcurrentRequests: number;
+  /** -workers=N: this worker's share of a user's max_concurrent_requests (unset: the whole limit). */
+  readonly userLimitShare?: (limit: number) => number;
   readonly maxQueueDurationMs: number;
   readonly disableCors: boolean;
   /** -httpRealIPHeader, lower-cased: where IP filters read the client IP when a filter names none. */
