@@ -26,6 +26,11 @@ export interface GatewayStartOptions {
   readonly readyPath?: string;
   /** Serve internal endpoints on their own plain-HTTP listener (needed when the main one speaks TLS or PROXY protocol). */
   readonly internal?: boolean;
+  /**
+   * -workers=N. Default 1, so semantic tests see one process whatever the machine's CPU count;
+   * a `-workers=…` in `flags` wins.
+   */
+  readonly workers?: number;
 }
 
 export async function startGateway(configYaml: string, opts: GatewayStartOptions = {}): Promise<Gateway> {
@@ -42,6 +47,7 @@ export async function startGateway(configYaml: string, opts: GatewayStartOptions
     `-auth.config=${configPath}`,
     `-httpListenAddr=127.0.0.1:${port}`,
     '-unauthorizedResponseDelay=0s',
+    ...((opts.flags ?? []).some((f) => /^--?workers(=|$)/.test(f)) ? [] : [`-workers=${opts.workers ?? 1}`]),
     ...(opts.flags ?? []),
   ], { env: { ...process.env, ...opts.env } });
   const url = `http://127.0.0.1:${port}`;
