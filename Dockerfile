@@ -16,5 +16,5 @@ COPY --from=build /app/dist ./dist
 COPY config ./config
 USER 65532:65532
 EXPOSE 8427 8426
-ENTRYPOINT ["node", "/app/dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "/app/dist/cli.js"]
 CMD ["-auth.config=/app/config/default.yml"]

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
+// (A small V8 young generation: under proxy load it keeps peak RSS ~40 MiB lower at no measurable
+// CPU cost; see docs/performance.md. It only works as a command-line flag, hence the shebang.)
 // tenantgate command line: `tenantgate [vmauth flags]` runs the gateway;
 // `tenantgate isolate …` and `tenantgate webhook …` run the Kubernetes namespace-isolation tools.
 const argv = process.argv.slice(2);
