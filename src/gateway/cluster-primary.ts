@@ -29,7 +29,7 @@ interface Slot {
 
 type Reply<T> = { kind: 'ok'; msg: T } | { kind: 'gone' } | { kind: 'timeout' };
 
-export async function runPrimary(ctx: ServeContext, count: number): Promise<number> {
+export async function runPrimary(ctx: ServeContext, count: number, argv: readonly string[]): Promise<number> {
   const { flags, log, source, compile } = ctx;
   let text: string;
   try {
@@ -220,7 +220,8 @@ export async function runPrimary(ctx: ServeContext, count: number): Promise<numb
     }, boundMs);
   };
 
-  cluster.setupPrimary({ serialization: 'advanced' });
+  // Workers run this same program with the same flags; structured clone keeps NaN quantiles intact.
+  cluster.setupPrimary({ args: [...argv], serialization: 'advanced' });
   for (const s of slots) fork(s);
 
   const onHup = () => { log.info('SIGHUP received; reloading -auth.config in every worker'); void reloadAll('SIGHUP'); };

@@ -130,7 +130,7 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
   }
   if (workers > 1) {
     const m = await import('./cluster-primary.ts');
-    return m.runPrimary(ctx, workers);
+    return m.runPrimary(ctx, workers, argv);
   }
   return runSingle(ctx);
 }
