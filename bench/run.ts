@@ -62,7 +62,7 @@ async function run(settings: ReturnType<typeof readSettings>, dir: string, proxy
   const vmauthConfig = config('auth.yml');
   const vmauthVer = await versionOf(settings.vmauthBin);
 
-  log(`tenantgate benchmark (${TENANTGATE_CLI}): node ${process.version}, vmauth ${vmauthVer}, backend ${backend.kind}, ` +
+  log(`tenantgate benchmark (${TENANTGATE_CLI}${settings.nodeFlags.length ? ` with node flags ${settings.nodeFlags.join(' ')}` : ''}): node ${process.version}, vmauth ${vmauthVer}, backend ${backend.kind}, ` +
     (proxyCore === null ? 'unpinned (fewer than 2 cores or no taskset)' : `proxy pinned to core ${proxyCore}, wrk + backend to core ${loadCore}`) +
     `, wrk -t1 -c${settings.connections}`);
 
@@ -82,14 +82,14 @@ async function run(settings: ReturnType<typeof readSettings>, dir: string, proxy
     }
     const runnable = scenarios.filter((s) => configs.has(s.id));
     const perRound = runnable.reduce((a, s) => a + s.proxies.length, 0);
-    const estimate = settings.rounds * perRound * (settings.durationS + settings.warmupS + 1) + (settings.profile ? settings.durationS + settings.warmupS + 5 : 0) + (settings.micro ? 40 : 0);
+    const estimate = settings.rounds * perRound * (settings.durationS + settings.warmupS + 1) + (settings.profile ? settings.profileScenarios.length * (Math.min(3, settings.durationS) + Math.max(1, settings.warmupS) + 3) : 0) + (settings.micro ? 40 : 0);
     log(`${settings.rounds} rounds × ${perRound} runs × (${settings.warmupS} s warm-up + ${settings.durationS} s measured); about ${Math.ceil(estimate / 60)} min`);
 
     // Direct to the backend: what wrk + backend manage on the load core without a proxy.
     const direct = await runWrk(loadCore, { url: `http://127.0.0.1:${backendPort}/api/v1/query?query=up`, headers: [], script: null }, settings.connections, Math.min(3, settings.durationS));
     log(`direct to ${backend.kind} (no proxy, same core as wrk): ${direct.rps.toFixed(0)} rps, p50 ${direct.p50Us.toFixed(0)} µs`);
 
-    const topo: Topology = { proxyCore, loadCore, connections: settings.connections, vmauthBin: settings.vmauthBin, backend: backend.proc, quietWaitMs: settings.quietWaitS * 1000 };
+    const topo: Topology = { proxyCore, loadCore, connections: settings.connections, vmauthBin: settings.vmauthBin, backend: backend.proc, quietWaitMs: settings.quietWaitS * 1000, nodeFlags: settings.nodeFlags };
     const results: RunResult[] = [];
     for (let round = 0; round < settings.rounds; round++) {
       for (const s of runnable) {
@@ -111,9 +111,14 @@ async function run(settings: ReturnType<typeof readSettings>, dir: string, proxy
       }
     }
 
-    const prof = settings.profile && runnable.some((s) => s.id === 'get-basic')
-      ? await profileSmallGet(runnable.find((s) => s.id === 'get-basic') as Scenario, configs.get('get-basic') as string, topo, settings, dir)
-      : null;
+    // Profiles explain the headline scenarios: small GET, 64 KiB POST and remote-write enforcement.
+    const profiles: Profiled[] = [];
+    for (const id of settings.profile ? settings.profileScenarios : []) {
+      const s = runnable.find((x) => x.id === id);
+      if (s === undefined) continue;
+      const p = await profileScenario(s, configs.get(id) as string, topo, settings, dir);
+      if (p !== null) profiles.push(p);
+    }
 
     let promql: Awaited<ReturnType<typeof promqlMicro>> | null = null;
     let rw: Awaited<ReturnType<typeof remoteWriteMicro>> | null = null;
@@ -151,7 +156,7 @@ async function run(settings: ReturnType<typeof readSettings>, dir: string, proxy
       if (rwOk) log(`- remote-write enforcement (bench/micro/remote-write.ts, ${rwOk.batch}): ${rwOk.snappyMSamplesPerS.toFixed(2)}M samples/s snappy decode+enforce+encode (${rwOk.snappyMsPerBatch.toFixed(3)} ms/batch), ${rwOk.identityMSamplesPerS.toFixed(2)}M samples/s uncompressed`);
       else if (rw !== null && 'error' in rw) log(`- remote-write micro-benchmark failed: ${rw.error}`);
     }
-    if (prof !== null) printProfile(prof.summary, prof.requests, prof.cpuUsPerRequest);
+    for (const p of profiles) printProfile(p.title, p.summary, p.requests, p.cpuUsPerRequest);
 
     const outDir = join(REPO, '.bench-results');
     mkdirSync(outDir, { recursive: true });
@@ -162,7 +167,7 @@ async function run(settings: ReturnType<typeof readSettings>, dir: string, proxy
       remoteWriteBatch: { series: batch.series, samples: batch.samples, protobufBytes: batch.rawBytes, snappyBytes: batch.body.length },
       notImplemented: na, aggregates: aggs, runs: results, targets: checks,
       micro: { promql: promqlOk ? { ...promqlOk, raw: undefined } : promql, remoteWrite: rwOk ? { ...rwOk, raw: undefined } : rw },
-      profile: prof,
+      profiles,
     };
     const file = join(outDir, `bench-${stamp}.json`);
     writeFileSync(file, JSON.stringify(json, null, 2));
@@ -175,15 +180,17 @@ async function run(settings: ReturnType<typeof readSettings>, dir: string, proxy
   }
 }
 
-async function profileSmallGet(s: Scenario, config: string, topo: Topology, settings: ReturnType<typeof readSettings>, dir: string): Promise<{ summary: ProfileSummary; requests: number; cpuUsPerRequest: number } | null> {
-  const out = join(dir, 'small-get.cpuprofile');
+interface Profiled { readonly scenario: string; readonly title: string; readonly summary: ProfileSummary; readonly requests: number; readonly cpuUsPerRequest: number }
+
+async function profileScenario(s: Scenario, config: string, topo: Topology, settings: ReturnType<typeof readSettings>, dir: string): Promise<Profiled | null> {
+  const out = join(dir, `${s.id}.cpuprofile`);
   await waitForQuiet(topo.quietWaitMs);
   const port = await freePort();
-  log(`profiling tenantgate on ${s.id} (V8 sampling profiler over the ${settings.durationS} s measured window) ...`);
+  log(`profiling tenantgate on ${s.id} (V8 sampling profiler over a ${Math.min(3, settings.durationS)} s window after warm-up) ...`);
   const preload = new URL('./lib/profiler-preload.ts', import.meta.url).pathname;
   const proc = await startProxy('tenantgate', {
     core: topo.proxyCore, port, config, vmauthBin: topo.vmauthBin,
-    nodeFlags: ['--import', preload], env: { ...process.env, TENANTGATE_BENCH_PROFILE: out },
+    nodeFlags: [...topo.nodeFlags, '--import', preload], env: { ...process.env, TENANTGATE_BENCH_PROFILE: out },
   });
   try {
     const load = s.load(`http://127.0.0.1:${port}`);
@@ -191,7 +198,7 @@ async function profileSmallGet(s: Scenario, config: string, topo: Topology, sett
     process.kill(proc.pid, 'SIGUSR2');
     await sleep(100);
     const cpu0 = cpuSeconds(proc.pid);
-    const w = await runWrk(topo.loadCore, load, topo.connections, settings.durationS);
+    const w = await runWrk(topo.loadCore, load, topo.connections, Math.min(3, settings.durationS));
     const cpu = cpuSeconds(proc.pid) - cpu0;
     process.kill(proc.pid, 'SIGUSR2');
     for (let i = 0; i < 100 && !existsSync(out); i++) await sleep(100);
@@ -199,8 +206,8 @@ async function profileSmallGet(s: Scenario, config: string, topo: Topology, sett
     // Kept for Chrome DevTools / speedscope (.bench-results/ is git-ignored).
     const keep = join(REPO, '.bench-results');
     mkdirSync(keep, { recursive: true });
-    copyFileSync(out, join(keep, 'small-get.cpuprofile'));
-    return { summary: summariseProfile(out, w.requests), requests: w.requests, cpuUsPerRequest: (cpu * 1e6) / w.requests };
+    copyFileSync(out, join(keep, `${s.id}.cpuprofile`));
+    return { scenario: s.id, title: s.title, summary: summariseProfile(out, w.requests), requests: w.requests, cpuUsPerRequest: (cpu * 1e6) / w.requests };
   } finally {
     await proc.stop(5000);
   }
@@ -211,11 +218,11 @@ const disturbed = (r: RunResult) => Number.isFinite(r.otherOnProxyCore) && r.oth
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function printProfile(p: ProfileSummary, requests: number, cpuUsPerRequest: number): void {
+function printProfile(title: string, p: ProfileSummary, requests: number, cpuUsPerRequest: number): void {
   const row = (name: string, where: string, share: number, us: number) =>
     `| ${name} | ${where} | ${(share * 100).toFixed(1)}% | ${us.toFixed(2)} |`;
   log('');
-  log(`## CPU profile: tenantgate, small GET (${requests} requests; main JS thread busy ${(p.activeMs * 1000 / requests).toFixed(1)} µs/request, whole process ${cpuUsPerRequest.toFixed(1)} µs CPU/request while profiling)`);
+  log(`## CPU profile: tenantgate, ${title} (${requests} requests; main JS thread busy ${(p.activeMs * 1000 / requests).toFixed(1)} µs/request, whole process ${cpuUsPerRequest.toFixed(1)} µs CPU/request while profiling)`);
   log('');
   log('Self time by origin:');
   log('');
@@ -238,7 +245,7 @@ function printProfile(p: ProfileSummary, requests: number, cpuUsPerRequest: numb
 
 async function runSoak(settings: ReturnType<typeof readSettings>, files: Parameters<typeof soakScript>[0], config: string, proxyCore: number | null, loadCore: number | null): Promise<number> {
   log(`soak: ${settings.soakS} s of mixed traffic (Basic, bearer, JWT, dashboard query, 64 KiB POST, remote-write) against one tenantgate; RSS every 10 s`);
-  const r = await soak({ seconds: settings.soakS, config, script: soakScript(files), proxyCore, loadCore, connections: settings.connections, vmauthBin: settings.vmauthBin, log });
+  const r = await soak({ seconds: settings.soakS, config, script: soakScript(files), proxyCore, loadCore, connections: settings.connections, vmauthBin: settings.vmauthBin, nodeFlags: settings.nodeFlags, log });
   log('');
   log(`soak: ${r.requests} requests in ${r.seconds.toFixed(0)} s (${r.rps.toFixed(0)} rps, ${r.cpuUsPerRequest.toFixed(1)} µs CPU/req), ${r.errors} errors`);
   log(`soak: peak RSS ${r.peakRssMiB.toFixed(1)} MiB; second-half slope ${r.slopeMiBPerMin.toFixed(2)} MiB/min; last fifth vs second fifth ${r.growthMiB >= 0 ? '+' : ''}${r.growthMiB.toFixed(1)} MiB`);

@@ -14,6 +14,7 @@ export interface Topology {
   readonly backend: Proc;
   /** How long to wait for an idle machine before each run (shared machines). */
   readonly quietWaitMs: number;
+  readonly nodeFlags: readonly string[];
 }
 
 export interface RunResult {
@@ -44,7 +45,7 @@ export async function measure(s: Scenario, proxy: ProxyKind, round: number, conf
     if (busy > 0.15) process.stderr.write(`note: the machine was still ${(busy * 100).toFixed(0)}% busy (other processes) after waiting ${topo.quietWaitMs / 1000} s; running anyway\n`);
   }
   const port = await freePort();
-  const proc = await startProxy(proxy, { core: topo.proxyCore, port, config, vmauthBin: topo.vmauthBin });
+  const proc = await startProxy(proxy, { core: topo.proxyCore, port, config, vmauthBin: topo.vmauthBin, nodeFlags: topo.nodeFlags });
   try {
     const load = s.load(`http://127.0.0.1:${port}`);
     if (warmupS > 0) await runWrk(topo.loadCore, load, topo.connections, warmupS);

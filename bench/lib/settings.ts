@@ -16,11 +16,15 @@ export interface Settings {
   /** Seconds of soak; 0 runs the normal rounds instead. */
   readonly soakS: number;
   readonly profile: boolean;
+  /** Scenarios to CPU-profile after the rounds (those that did not run are skipped). */
+  readonly profileScenarios: readonly string[];
   readonly micro: boolean;
   /** Seconds to wait for other processes to go quiet before each run. */
   readonly quietWaitS: number;
   /** Repeats of a run disturbed by other processes on the proxy core. */
   readonly retries: number;
+  /** Extra Node flags for tenantgate (BENCH_NODE_FLAGS, space-separated), e.g. V8 heap sizing experiments. */
+  readonly nodeFlags: readonly string[];
   readonly cores: number;
 }
 
@@ -40,7 +44,7 @@ function flag(name: string, dflt: boolean): boolean {
 
 export function readSettings(): Settings {
   return {
-    durationS: num('BENCH_DURATION', 5, 1, 600),
+    durationS: num('BENCH_DURATION', 4, 1, 600),
     warmupS: num('BENCH_WARMUP', 1, 0, 60),
     rounds: Math.round(num('BENCH_ROUNDS', 3, 1, 20)),
     connections: Math.round(num('BENCH_CONNECTIONS', 64, 1, 1024)),
@@ -48,9 +52,11 @@ export function readSettings(): Settings {
     only: (process.env['BENCH_SCENARIOS'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
     soakS: Math.round(num('BENCH_SOAK', 0, 0, 3600)),
     profile: flag('BENCH_PROFILE', true),
+    profileScenarios: (process.env['BENCH_PROFILE_SCENARIOS'] ?? 'get-basic,post-64k,rw-enforced').split(',').map((x) => x.trim()).filter((x) => x !== ''),
     micro: flag('BENCH_MICRO', true),
     quietWaitS: num('BENCH_QUIET_WAIT', 20, 0, 600),
     retries: Math.round(num('BENCH_RETRIES', 1, 0, 5)),
+    nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '').split(/\s+/).filter((x) => x !== ''),
     cores: availableParallelism(),
   };
 }

@@ -31,9 +31,9 @@ function slope(points: readonly { t: number; rssMiB: number }[]): number {
   return den === 0 ? 0 : (num / den) * 60;
 }
 
-export async function soak(opts: { seconds: number; config: string; script: string; proxyCore: number | null; loadCore: number | null; connections: number; vmauthBin: string; log: (s: string) => void }): Promise<SoakResult> {
+export async function soak(opts: { seconds: number; config: string; script: string; proxyCore: number | null; loadCore: number | null; connections: number; vmauthBin: string; nodeFlags: readonly string[]; log: (s: string) => void }): Promise<SoakResult> {
   const port = await freePort();
-  const proc = await startProxy('tenantgate', { core: opts.proxyCore, port, config: opts.config, vmauthBin: opts.vmauthBin });
+  const proc = await startProxy('tenantgate', { core: opts.proxyCore, port, config: opts.config, vmauthBin: opts.vmauthBin, nodeFlags: opts.nodeFlags });
   const samples: { t: number; rssMiB: number }[] = [];
   const t0 = Date.now();
   const cpu0 = cpuSeconds(proc.pid);
