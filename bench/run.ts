@@ -10,7 +10,7 @@ import { startBackend } from './lib/backend.ts';
 import { renderConfig } from './lib/configs.ts';
 import { measure, type RunResult, type Topology } from './lib/measure.ts';
 import { promqlMicro, remoteWriteMicro } from './lib/micro.ts';
-import { cpuSeconds, waitForQuiet } from './lib/proc-stats.ts';
+import { treeCpuSeconds as cpuSeconds, waitForQuiet } from './lib/proc-stats.ts';
 import { makeJwt, postBody, remoteWriteBatch, BASIC_PASSWORD, BASIC_USER, BEARER_TOKEN } from './lib/payloads.ts';
 import { freePort, hasCommand, runToEnd } from './lib/processes.ts';
 import { summariseProfile, type ProfileSummary } from './lib/profile.ts';

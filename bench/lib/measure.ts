@@ -1,6 +1,6 @@
 // One measurement: a fresh proxy process, a warm-up, then wrk for the measured window with the
 // proxy's CPU time, peak RSS and the load core's busy share read around it.
-import { coreBusy, coreTimes, cpuSeconds, peakRssMiB, rssMiB, waitForQuiet } from './proc-stats.ts';
+import { coreBusy, coreTimes, cpuSeconds, treeCpuSeconds, treePeakRssMiB, treeRssMiB, waitForQuiet } from './proc-stats.ts';
 import { freePort, type Proc } from './processes.ts';
 import { startProxy, type ProxyKind } from './proxies.ts';
 import type { Scenario } from './scenarios.ts';
@@ -25,9 +25,11 @@ export interface RunResult {
   readonly requests: number;
   readonly p50Us: number;
   readonly p99Us: number;
+  /** CPU time of the proxy's whole process tree (all threads, all workers) per request. */
   readonly cpuUsPerRequest: number;
   /** Share of one core the proxy used during the window (1 = saturated). */
   readonly proxyCpuShare: number;
+  /** VmHWM of the largest process in the proxy's tree (per worker when there are several). */
   readonly peakRssMiB: number;
   readonly rssEndMiB: number;
   readonly backendCpuUsPerRequest: number;
@@ -49,20 +51,20 @@ export async function measure(s: Scenario, proxy: ProxyKind, round: number, conf
   try {
     const load = s.load(`http://127.0.0.1:${port}`);
     if (warmupS > 0) await runWrk(topo.loadCore, load, topo.connections, warmupS);
-    const cpu0 = cpuSeconds(proc.pid);
+    const cpu0 = treeCpuSeconds(proc.pid);
     const bcpu0 = cpuSeconds(topo.backend.pid);
     const cores0 = coreTimes();
     const w = await runWrk(topo.loadCore, load, topo.connections, durationS);
     const cores1 = coreTimes();
-    const cpu = cpuSeconds(proc.pid) - cpu0;
+    const cpu = treeCpuSeconds(proc.pid) - cpu0;
     const bcpu = cpuSeconds(topo.backend.pid) - bcpu0;
     const result: RunResult = {
       scenario: s.id, proxy, round,
       rps: w.rps, requests: w.requests, p50Us: w.p50Us, p99Us: w.p99Us,
       cpuUsPerRequest: w.requests > 0 ? (cpu * 1e6) / w.requests : NaN,
       proxyCpuShare: cpu / w.seconds,
-      peakRssMiB: peakRssMiB(proc.pid),
-      rssEndMiB: rssMiB(proc.pid),
+      peakRssMiB: treePeakRssMiB(proc.pid),
+      rssEndMiB: treeRssMiB(proc.pid),
       backendCpuUsPerRequest: w.requests > 0 ? (bcpu * 1e6) / w.requests : NaN,
       loadCoreBusy: topo.loadCore === null ? NaN : coreBusy(cores0, cores1, topo.loadCore),
       otherOnProxyCore: topo.proxyCore === null ? NaN : Math.max(0, coreBusy(cores0, cores1, topo.proxyCore) - cpu / w.seconds),

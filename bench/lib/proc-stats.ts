@@ -1,7 +1,7 @@
 // What a process cost, read from /proc: CPU time (utime+stime of all its threads, so GC and
 // libuv helper threads count) and memory (VmHWM = peak resident set, VmRSS = current).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let clkTck = 0;
 function ticksPerSecond(): number {
@@ -30,6 +30,36 @@ function statusKiB(pid: number, key: string): number {
 
 export const peakRssMiB = (pid: number): number => statusKiB(pid, 'VmHWM') / 1024;
 export const rssMiB = (pid: number): number => statusKiB(pid, 'VmRSS') / 1024;
+
+/** `pid` and all its descendants (tenantgate with -workers > 1 is a primary plus forked workers). */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(e));
+      children.set(ppid, list);
+    } catch { /* exited meanwhile */ }
+  }
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop() as number;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+const safe = (f: (pid: number) => number, pid: number) => { try { return f(pid); } catch { return 0; } };
+/** CPU seconds of the whole process tree. */
+export const treeCpuSeconds = (pid: number): number => processTree(pid).reduce((a, p) => a + safe(cpuSeconds, p), 0);
+/** The largest peak RSS of any one process in the tree (the per-worker figure). */
+export const treePeakRssMiB = (pid: number): number => Math.max(...processTree(pid).map((p) => safe(peakRssMiB, p)));
+export const treeRssMiB = (pid: number): number => Math.max(...processTree(pid).map((p) => safe(rssMiB, p)));
 
 /** Busy and total jiffies per core from /proc/stat, to tell whether the load-generator core saturated. */
 export function coreTimes(): Map<number, { busy: number; total: number }> {

@@ -1,6 +1,6 @@
 // Bounded soak: one tenantgate under a mix of every request kind for N seconds, its RSS sampled
 // every 10 s. Growth is judged on the second half, after the heap has found its working size.
-import { cpuSeconds, peakRssMiB, rssMiB } from './proc-stats.ts';
+import { treeCpuSeconds as cpuSeconds, treePeakRssMiB as peakRssMiB, treeRssMiB as rssMiB } from './proc-stats.ts';
 import { freePort } from './processes.ts';
 import { startProxy } from './proxies.ts';
 import { median } from './report.ts';
