@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort, startProcess, tempDir, waitForHttp, type RunningProcess } from './processes.ts';
+import { freePort, startService, tempDir, type RunningProcess } from './processes.ts';
 
 export interface Alertmanager {
   readonly url: string;
@@ -19,22 +19,15 @@ export async function startAlertmanager(config: object | string, extraArgs: read
   const dir = tempDir('tenantgate-am-');
   const configPath = join(dir.path, 'alertmanager.yml');
   writeFileSync(configPath, typeof config === 'string' ? config : stringify(config, { version: '1.1', aliasDuplicateObjects: false }));
-  const proc = startProcess('prometheus-alertmanager', [
+  const url = `http://127.0.0.1:${port}`;
+  const proc = await startService('prometheus-alertmanager', [
     `--config.file=${configPath}`,
     `--web.listen-address=127.0.0.1:${port}`,
     `--storage.path=${join(dir.path, 'data')}`,
     '--cluster.listen-address=', // no gossip: a single, isolated instance
     '--log.level=warn',
     ...extraArgs,
-  ]);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${url}/-/ready`, proc);
-  } catch (err) {
-    await proc.stop();
-    dir.remove();
-    throw err;
-  }
+  ], `${url}/-/ready`, dir);
   return {
     url,
     port,

@@ -116,3 +116,19 @@ export async function waitForHttp(url: string, proc?: RunningProcess, timeoutMs 
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms: ${String(lastErr)}\n${proc?.output() ?? ''}`);
 }
+
+/**
+ * Starts a server process and waits until `readyUrl` answers; if it never does, the process is
+ * stopped and `dir` (its data directory) removed before the error is rethrown.
+ */
+export async function startService(command: string, args: readonly string[], readyUrl: string, dir: { remove(): void }, opts: StartOptions = {}): Promise<RunningProcess> {
+  const proc = startProcess(command, args, opts);
+  try {
+    await waitForHttp(readyUrl, proc);
+  } catch (err) {
+    await proc.stop();
+    dir.remove();
+    throw err;
+  }
+  return proc;
+}

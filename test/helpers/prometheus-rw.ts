@@ -1,7 +1,7 @@
 // A real Prometheus with the remote-write receiver on, on 127.0.0.1, with a throw-away TSDB.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startProcess, tempDir, waitForHttp, type RunningProcess } from './processes.ts';
+import { freePort, startService, tempDir, type RunningProcess } from './processes.ts';
 
 export interface PrometheusReceiver {
   readonly url: string;
@@ -20,21 +20,14 @@ export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
   const dir = tempDir('tenantgate-prom-');
   const config = join(dir.path, 'prometheus.yml');
   writeFileSync(config, 'global:\n  scrape_interval: 1h\n');
-  const proc = startProcess('prometheus', [
+  const url = `http://127.0.0.1:${port}`;
+  const proc = await startService('prometheus', [
     `--config.file=${config}`,
     `--storage.tsdb.path=${join(dir.path, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-remote-write-receiver',
     '--log.level=warn',
-  ]);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${url}/-/ready`, proc);
-  } catch (err) {
-    await proc.stop();
-    dir.remove();
-    throw err;
-  }
+  ], `${url}/-/ready`, dir);
   const api = async <T>(path: string): Promise<T> => {
     const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(10_000) });
     const json = (await res.json()) as { status: string; data: T; error?: string };

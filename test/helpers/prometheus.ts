@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort, sleep, startProcess, tempDir, waitForHttp, type RunningProcess } from './processes.ts';
+import { freePort, sleep, startService, tempDir, type RunningProcess } from './processes.ts';
 
 export interface Prometheus {
   readonly url: string;
@@ -41,22 +41,15 @@ export async function startPrometheus(config: object | string, opts: PrometheusO
   if (ruleFiles.length > 0) text += `\nrule_files:\n${ruleFiles.map((f) => `  - ${JSON.stringify(f)}`).join('\n')}\n`;
   const configPath = join(dir.path, 'prometheus.yml');
   writeFileSync(configPath, text);
-  const proc = startProcess('prometheus', [
+  const url = `http://127.0.0.1:${port}`;
+  // /-/ready answers 503 while starting; waitForHttp accepts <500 only, so this is really ready.
+  const proc = await startService('prometheus', [
     `--config.file=${configPath}`,
     `--web.listen-address=127.0.0.1:${port}`,
     `--storage.tsdb.path=${join(dir.path, 'data')}`,
     '--log.level=warn',
     ...(opts.extraArgs ?? []),
-  ]);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${url}/-/ready`, proc);
-    // /-/ready answers 503 while starting; waitForHttp accepts <500 only, so this is really ready.
-  } catch (err) {
-    await proc.stop();
-    dir.remove();
-    throw err;
-  }
+  ], `${url}/-/ready`, dir);
   const query = async (expr: string) => {
     const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`, { signal: AbortSignal.timeout(5000) });
     const body = await res.json() as { status: string; error?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
