@@ -1,7 +1,7 @@
 // The benchmark scenarios: what request wrk sends, to which config, and which proxies run it.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BASIC_PASSWORD, BASIC_USER, BEARER_TOKEN, basicHeader, bearerHeader, dashboardPath } from './payloads.ts';
+import { BEARER_TOKEN, basicHeader, bearerHeader, dashboardPath } from './payloads.ts';
 import type { ProxyKind } from './proxies.ts';
 import type { WrkLoad } from './wrk.ts';
 
@@ -97,4 +97,3 @@ export function soakScript(f: ScenarioFiles): string {
   return path;
 }
 
-export const CONFIG_VALUES_KEYS = { BASIC_USER, BASIC_PASSWORD, BEARER_TOKEN };
