@@ -11,11 +11,63 @@ export function buildTargetPath(backend: BackendTarget, req: RequestTarget, drop
   let base = backend.basePath;
   if (src.charCodeAt(0) === 47 && base.endsWith('/')) base = base.slice(0, -1);
   const path = escapePath(base + src) || '/';
-  const query = req.rawQuery === '' ? backend.rawQuery : mergeQuery(backend, req.rawQuery, mergeArgs);
+  const own = pinnedArgs(backend, mergeArgs);
+  const query = req.rawQuery === '' ? own.rawQuery : mergeQuery(own, req.rawQuery, mergeArgs);
   return query === '' ? path : `${path}?${query}`;
 }
 
-function mergeQuery(backend: BackendTarget, rawQuery: string, mergeArgs: ReadonlySet<string>): string {
+/**
+ * Arg names vmselect reads as one list: every value of `extra_filters` and of `extra_filters[]`
+ * is ORed (searchutil.GetExtraTagFilters), and for each name the URL's values are used, or the
+ * urlencoded form body's when the URL has none. Pinning one name alone leaves the other open to
+ * the client, in the URL or in a POST form, and one more ORed filter widens access.
+ */
+const ARG_FAMILIES: readonly (readonly string[])[] = [['extra_filters', 'extra_filters[]']];
+
+interface PrefixArgs {
+  readonly rawQuery: string;
+  readonly query: QueryValues;
+}
+
+/** Completed prefix args per backend and merge_query_args set (both live as long as their config). */
+const pinnedCache = new WeakMap<BackendTarget, WeakMap<ReadonlySet<string>, PrefixArgs>>();
+
+/**
+ * The url_prefix args with every pinned family complete: a name of the family the prefix does
+ * not set gets the pinned values too (ORing a filter with itself selects the same series), so the
+ * URL holds every name (the form fallback never applies) and client copies of every name lose.
+ * A family with a name in merge_query_args is left as configured: the operator lets clients add.
+ */
+function pinnedArgs(backend: BackendTarget, mergeArgs: ReadonlySet<string>): PrefixArgs {
+  const own = backend.query;
+  if (own.size === 0) return backend;
+  let completed: QueryValues | null = null;
+  for (const family of ARG_FAMILIES) {
+    let values: string[] | undefined;
+    let missing = false;
+    let merged = false;
+    for (const name of family) {
+      const v = own.get(name);
+      if (v === undefined) missing = true; else values ??= v;
+      if (mergeArgs.has(name)) merged = true;
+    }
+    if (values === undefined || !missing || merged) continue;
+    if (completed === null) {
+      const hit = pinnedCache.get(backend)?.get(mergeArgs);
+      if (hit !== undefined) return hit;
+      completed = new Map([...own].map(([k, v]) => [k, [...v]]));
+    }
+    for (const name of family) if (!completed.has(name)) completed.set(name, [...values]);
+  }
+  if (completed === null) return backend;
+  const out = { rawQuery: encodeQuery(completed), query: completed };
+  let perMerge = pinnedCache.get(backend);
+  if (perMerge === undefined) { perMerge = new WeakMap(); pinnedCache.set(backend, perMerge); }
+  perMerge.set(mergeArgs, out);
+  return out;
+}
+
+function mergeQuery(backend: PrefixArgs, rawQuery: string, mergeArgs: ReadonlySet<string>): string {
   const client = parseQuery(rawQuery);
   if (client.size === 0) return backend.rawQuery;
   const own = backend.query;

@@ -24,7 +24,8 @@ test('prefix joining: slashes on either side never double', () => {
 
 test('url_prefix query args are sent as written when the client sends none', () => {
   assert.equal(build('http://vm/?extra_label=team=dev', '/api/v1/query'), '/api/v1/query?extra_label=team=dev');
-  assert.equal(build('http://vm/?extra_filters={env="prod"}', '/x'), '/x?extra_filters={env="prod"}');
+  // A pinned extra_filters also pins extra_filters[] (test/unit/security/query-arg-families.test.ts).
+  assert.equal(build('http://vm/?extra_filters={env="prod"}', '/x'), '/x?extra_filters=%7Benv%3D%22prod%22%7D&extra_filters%5B%5D=%7Benv%3D%22prod%22%7D');
 });
 
 test('client args merge with prefix args; prefix args win on a clash (sorted, Go encoding)', () => {
