@@ -84,7 +84,14 @@ function tenantPairs(scope: MetricsScope): Array<[string, string]> {
 function remoteWrite(req: TenantRequest, cfg: TenantConfig, scope: MetricsScope): TenantForward {
   const labels = tenantPairs(scope);
   if (req.body === null || req.body.length === 0) throw new TenantRefused(400, 'tenant_remote_write_invalid', 'remote write needs a body');
-  const encHeader = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  // Read the body as the backend will: Prometheus, Mimir and VictoriaMetrics take a body without
+  // Content-Encoding as snappy, and none reads `identity` as raw protobuf (VictoriaMetrics tries
+  // snappy, then zstd). Checking one reading and forwarding bytes the backend decodes another
+  // way would let a crafted body pass unchecked, so only snappy and zstd are accepted.
+  const encHeader = (req.headers['content-encoding'] ?? '').trim().toLowerCase() || 'snappy';
+  if (encHeader !== 'snappy' && encHeader !== 'zstd') {
+    throw new TenantRefused(415, 'tenant_remote_write_invalid', `unsupported remote-write Content-Encoding ${JSON.stringify(encHeader)}; expected snappy or zstd`);
+  }
   try {
     const version = detectRemoteWriteVersion(req.headers['content-type']);
     const out = enforceRemoteWrite(req.body, encHeader as RemoteWriteEncoding, labels, {
