@@ -23,7 +23,10 @@ export interface Settings {
   readonly quietWaitS: number;
   /** Repeats of a run disturbed by other processes on the proxy core. */
   readonly retries: number;
-  /** Extra Node flags for tenantgate (BENCH_NODE_FLAGS, space-separated), e.g. V8 heap sizing experiments. */
+  /**
+   * Node flags for tenantgate (BENCH_NODE_FLAGS, space-separated). The default is what the
+   * `tenantgate` binary, `npm start` and the Docker image use, so the benchmark measures what users run.
+   */
   readonly nodeFlags: readonly string[];
   readonly cores: number;
 }
@@ -56,7 +59,7 @@ export function readSettings(): Settings {
     micro: flag('BENCH_MICRO', true),
     quietWaitS: num('BENCH_QUIET_WAIT', 20, 0, 600),
     retries: Math.round(num('BENCH_RETRIES', 1, 0, 5)),
-    nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '').split(/\s+/).filter((x) => x !== ''),
+    nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '--max-semi-space-size=4').split(/\s+/).filter((x) => x !== ''),
     cores: availableParallelism(),
   };
 }
