@@ -5,6 +5,7 @@
 // keys. Sections are tried most-specific first (most match_claims entries; config order breaks
 // ties), and the first that accepts wins. Precedence therefore only chooses among sections that
 // would each accept the token on their own; it can never widen what a section accepts.
+import { hash } from 'node:crypto';
 import { claimSetSignature, compileMatchClaims, matchesAll, type ClaimMatcher, type ClaimsView } from './claim-match.ts';
 import { jwtSectionSchema, type JwtSection, type JwtSectionConfig } from './config-schema.ts';
 import { fail, JwtConfigError, type JwtErrorCode, type JwtFailure } from './errors.ts';
@@ -61,6 +62,16 @@ interface CompiledSection {
 }
 
 const DEFAULT_SKEW_SECONDS = 30;
+/**
+ * Verified tokens are remembered so a dashboard's repeated token does not pay for a signature
+ * check on every request (RS256 verification was ~40% of a JWT request's CPU). An entry never
+ * outlives the token's `exp` and lives at most VERIFIED_TTL_MS, so a key withdrawn at the
+ * provider stops working within that time; only successes are stored, keyed by SHA-256.
+ */
+const VERIFIED_TTL_MS = 30_000;
+const VERIFIED_MAX = 10_000;
+/** Longer tokens are refused by parseToken anyway; no point hashing them for the cache. */
+const MAX_CACHEABLE = 16 * 1024;
 const MAX_SKEW_SECONDS = 300;
 
 function asSet(v: string | readonly string[] | undefined): Set<string> | undefined {
@@ -188,12 +199,22 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
     return { ok: true, index: s.index, name: s.name, claims: token.claims, access };
   }
 
+  const verified = new Map<string, { readonly result: JwtResult; readonly until: number }>();
   return {
     async authenticate(compact: string): Promise<JwtResult> {
+      const nowMs = now();
+      const cacheKey = compact.length <= MAX_CACHEABLE ? hash('sha256', compact, 'base64') : null;
+      if (cacheKey !== null) {
+        const hit = verified.get(cacheKey);
+        if (hit !== undefined) {
+          if (hit.until > nowMs) return hit.result;
+          verified.delete(cacheKey);
+        }
+      }
       const parsed = parseToken(compact);
       if (!parsed.ok) return parsed;
       const token = parsed.token;
-      const timeFailure = checkTimeClaims(token.claims, now() / 1000, skew);
+      const timeFailure = checkTimeClaims(token.claims, nowMs / 1000, skew);
       if (timeFailure !== undefined) return timeFailure;
       const view: ClaimsView = { claims: token.claims, vmAccessObject: token.vmAccessObject };
       const cache: { parsed?: VmAccessParse } = {};
@@ -201,7 +222,15 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
       for (const s of ordered) {
         if (!matchesAll(view, s.matchers)) continue;
         const result = await trySection(s, token, cache);
-        if (result.ok) return result;
+        if (result.ok) {
+          const exp = token.claims['exp'];
+          const until = Math.min(typeof exp === 'number' ? exp * 1000 : 0, nowMs + VERIFIED_TTL_MS);
+          if (cacheKey !== null && until > nowMs) {
+            if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+            verified.set(cacheKey, { result, until });
+          }
+          return result;
+        }
         // report why the most specific candidate refused, not the last one tried
         firstFailure ??= result;
       }
@@ -211,6 +240,7 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
       await Promise.all([...oidcSources.values()].map((s) => s.ready()));
     },
     close() {
+      verified.clear();
       for (const s of oidcSources.values()) s.close();
     },
   };
