@@ -108,11 +108,11 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
 
   // Metrics
   f('metrics.exposeMetadata', 'bool', 'false', 'Accepted for compatibility; tenantgate always exposes TYPE and HELP lines.', 'no-effect'),
-  f('pushmetrics.url', 'strings', '', 'Push /metrics to these URLs periodically.', 'planned'),
-  f('pushmetrics.interval', 'duration', '10s', 'Interval for -pushmetrics.url.', 'planned'),
-  f('pushmetrics.extraLabel', 'strings', '', 'Extra labels for pushed metrics.', 'planned'),
-  f('pushmetrics.header', 'strings', '', 'Extra headers for -pushmetrics.url.', 'planned'),
-  f('pushmetrics.disableCompression', 'bool', 'false', 'Do not compress pushed metrics.', 'planned'),
+  f('pushmetrics.url', 'strings', '', 'Push /metrics to these URLs (e.g. http://vm:8428/api/v1/import/prometheus) every -pushmetrics.interval; kept secret at /flags.'),
+  f('pushmetrics.interval', 'duration', '10s', 'Interval for pushing to -pushmetrics.url.'),
+  f('pushmetrics.extraLabel', 'strings', '', 'Labels added to every pushed sample, e.g. instance="foo".'),
+  f('pushmetrics.header', 'strings', '', 'Request headers for -pushmetrics.url, e.g. "Authorization: Basic …".'),
+  f('pushmetrics.disableCompression', 'bool', 'false', 'Send pushed metrics without gzip.'),
 
   // Go runtime tuning that has no counterpart in Node
   f('memory.allowedPercent', 'float', '60', 'Go memory tuning; no effect in tenantgate.', 'no-effect'),

@@ -129,7 +129,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     },
     entries() {
       return FLAG_DEFINITIONS.filter((d) => d.status !== 'planned').map((d) => {
-        const secret = d.kind === 'secret' || secretNames.has(d.name) || /password|authkey|license$/i.test(d.name);
+        const secret = d.kind === 'secret' || secretNames.has(d.name) || /password|authkey|license$|^pushmetrics\.(url|header)$/i.test(d.name);
         const v = values.has(d.name) ? (values.get(d.name) as string[]).join(',') : d.default;
         return { name: d.name, value: secret && v !== '' ? 'secret' : v, isSet: explicit.has(d.name) };
       });

@@ -1,6 +1,7 @@
 // `tenantgate [flags]`: parse vmauth-compatible flags, load -auth.config, serve, reload on
 // SIGHUP / /-/reload / -configCheckInterval, and shut down gracefully on SIGTERM / SIGINT.
 // -workers=N > 1 runs N worker processes coordinated by a primary (cluster-primary.ts).
+import { validatePushFlags } from '../observe/push-metrics.ts';
 import { availableParallelism } from 'node:os';
 import type { CompileDefaults } from '../config/compile.ts';
 import { ConfigError } from '../config/errors.ts';
@@ -85,6 +86,8 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
   }
   if (flags.bool('help')) { process.stdout.write(usageText(VERSION)); return 0; }
   if (flags.bool('version')) { process.stdout.write(`tenantgate-v${VERSION}\n`); return 0; }
+  const pushProblem = validatePushFlags(flags.strings('pushmetrics.url').filter((u) => u !== ''), flags.strings('pushmetrics.extraLabel').filter((l) => l !== ''), flags.strings('pushmetrics.header').filter((h) => h !== ''));
+  if (pushProblem !== null) { process.stderr.write(`${pushProblem}\n`); return 2; }
 
   let log: Logger;
   try {

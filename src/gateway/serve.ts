@@ -2,6 +2,8 @@
 // reload (single-process mode) and graceful shutdown. With -workers=1 this is the whole gateway;
 // in cluster mode every worker runs exactly this, with reloads and /metrics coordinated by the
 // primary through `ClusterServeHooks`.
+import { startPushMetrics } from '../observe/push-metrics.ts';
+import { WORKER_SLOT_ENV } from './cluster-protocol.ts';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -161,6 +163,17 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
     await closeAllDispatchers();
     return null;
   }
+  // One pusher per gateway: in cluster mode the first worker pushes the merged view.
+  const pushUrls = flags.strings('pushmetrics.url').filter((u) => u !== '');
+  const pusher = pushUrls.length > 0 && (process.env[WORKER_SLOT_ENV] ?? '0') === '0' ? startPushMetrics({
+    urls: pushUrls,
+    intervalMs: flags.duration('pushmetrics.interval'),
+    extraLabels: flags.strings('pushmetrics.extraLabel').filter((l) => l !== ''),
+    headers: flags.strings('pushmetrics.header').filter((h) => h !== '').map((h) => [h.slice(0, h.indexOf(':')).trim(), h.slice(h.indexOf(':') + 1).trim()] as const),
+    gzip: !flags.bool('pushmetrics.disableCompression'),
+    render: () => metrics.render(),
+    log,
+  }) : null;
   log.info(`started tenantgate v${VERSION} at ${JSON.stringify(flags.strings('httpListenAddr'))}${internalAddrs.length ? `, internal endpoints at ${JSON.stringify(internalAddrs)}` : ''} with ${loaded.config.users.length} users${cluster?.label ?? ''}`);
 
   const serving: Serving = {
@@ -175,6 +188,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
         await new Promise((r) => setTimeout(r, delayMs));
       }
       await Promise.all(listeners.map((l) => l.close(flags.duration('http.maxGracefulShutdownDuration'))));
+      await pusher?.stop();
       gateway.config.jwt?.authenticator.close();
       await closeAllDispatchers();
     },

@@ -39,9 +39,9 @@ test('unknown flag: exit code 2 and a clear message', () => {
 });
 
 test('vmauth flag not supported yet: exit code 2, never silently ignored', () => {
-  const r = run('-auth.config=x', '-pushmetrics.url=http://127.0.0.1:1/');
+  const r = run('-auth.config=x', '-tlsAutocertHosts=example.com');
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /-pushmetrics.url is a vmauth flag that tenantgate does not support yet/);
+  assert.match(r.stderr, /-tlsAutocertHosts is a vmauth flag that tenantgate does not support yet/);
 });
 
 test('-help lists every flag with its default; -version prints the version', () => {
