@@ -35,7 +35,7 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
   // Listening
   f('httpListenAddr', 'strings', ':8427', 'TCP address(es) to accept proxied requests on.'),
   f('httpInternalListenAddr', 'strings', '', 'TCP address(es) serving /metrics, /health, /-/reload and /flags; when set, the main listener no longer serves them.'),
-  f('httpListenAddr.useProxyProtocol', 'bools', 'false', 'Accept PROXY protocol v1/v2 headers on the corresponding -httpListenAddr (plain HTTP listeners).'),
+  f('httpListenAddr.useProxyProtocol', 'bools', 'false', 'Accept PROXY protocol v1/v2 headers on the corresponding -httpListenAddr (plain or -tls).'),
   f('http.pathPrefix', 'string', '', 'Serve every path (proxied and built-in) under this prefix, e.g. /vmauth/.'),
   f('http.idleConnTimeout', 'duration', '1m', 'Timeout for idle client keep-alive connections.'),
   f('http.connTimeout', 'duration', '2m', 'Close client connections (after their current response) once they are this old, so load spreads after scaling; 0 disables.'),

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
+import { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { startGateway, type Gateway } from '../helpers/gateway.ts';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.ts';
@@ -182,5 +184,83 @@ users:
   test('the global filter reads -httpRealIPHeader (first X-Forwarded-For entry)', async () => {
     assert.equal(await call({ 'x-real-ip': '10.1.1.1', 'x-forwarded-for': '10.0.0.42, 127.0.0.1' }), 403);
     assert.equal(await call({ 'x-real-ip': '10.1.1.1', 'x-forwarded-for': '10.0.0.7' }), 200);
+  });
+});
+
+/**
+ * A TLS client behind a PROXY header, with the header and the TLS ClientHello sent in one write
+ * (the hard case: the server's header reader necessarily reads into the handshake).
+ */
+function proxiedTls(port: number, header: string, client: Pem | null, path = '/api/v1/query'): Promise<{ status: number; error?: string }> {
+  return new Promise((resolve) => {
+    const raw = connect(port, '127.0.0.1');
+    let first = true;
+    const duplex = new Duplex({
+      read() { raw.resume(); },
+      write(chunk: Buffer, _enc, cb) {
+        const out = first ? Buffer.concat([Buffer.from(header, 'latin1'), chunk]) : chunk;
+        first = false;
+        raw.write(out, cb);
+      },
+      final(cb) { raw.end(); cb(); },
+    });
+    raw.on('data', (d: Buffer) => { if (!duplex.push(d)) raw.pause(); });
+    raw.on('end', () => duplex.push(null));
+    raw.on('error', (e) => duplex.destroy(e));
+    const t = tlsConnect({ socket: duplex, ca: ca.certPem, servername: 'localhost', ...(client ? { cert: client.certPem, key: client.keyPem } : {}) });
+    const chunks: Buffer[] = [];
+    const done = (r: { status: number; error?: string }) => { clearTimeout(timer); raw.destroy(); resolve(r); };
+    const timer = setTimeout(() => done({ status: 0, error: 'timeout' }), 5000);
+    t.on('secureConnect', () => t.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    t.on('data', (d: Buffer) => chunks.push(d));
+    t.on('end', () => {
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(Buffer.concat(chunks).toString('latin1'));
+      done({ status: m ? Number(m[1]) : 0 });
+    });
+    t.on('error', (e) => done({ status: 0, error: e.message }));
+  });
+}
+
+describe('TLS and mTLS behind PROXY protocol', () => {
+  let gw: Gateway;
+  before(async () => {
+    gw = await startGateway(`
+ip_filters:
+  allow_list: ["10.0.0.0/8"]
+users:
+- mtls: {organizational_unit: finance}
+  url_prefix: "${backend.url}/finance/"
+`, {
+      flags: ['-tls', `-tlsCertFile=${file('p-server.crt', server.certPem)}`, `-tlsKeyFile=${file('p-server.key', server.keyPem)}`,
+        '-mtls', `-mtlsCAFile=${file('p-ca.crt', ca.certPem)}`, '-httpListenAddr.useProxyProtocol'],
+      internal: true,
+    });
+  });
+  after(async () => { await gw?.stop(); });
+
+  test('the header and the handshake in one write: served, with the real client address', async () => {
+    const r = await proxiedTls(gw.port, 'PROXY TCP4 10.7.7.7 127.0.0.1 5555 8427\r\n', finance);
+    assert.equal(r.status, 200, r.error);
+    const got = backend.received[backend.received.length - 1];
+    assert.equal(got?.url, '/finance/api/v1/query', 'routed by the client certificate');
+    assert.equal(got?.headers['x-forwarded-for'], '10.7.7.7');
+  });
+
+  test('v2 header: a proxied address outside allow_list is refused after the handshake', async () => {
+    const sig = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21, 0x11, 0x00, 12, 192, 168, 1, 9, 127, 0, 0, 1, 0x15, 0xb3, 0x20, 0xeb]);
+    const r = await proxiedTls(gw.port, sig.toString('latin1'), finance);
+    assert.equal(r.status, 403, r.error);
+  });
+
+  test('without a client certificate the handshake fails; nothing is proxied', async () => {
+    const before = backend.received.length;
+    const r = await proxiedTls(gw.port, 'PROXY TCP4 10.7.7.7 127.0.0.1 5555 8427\r\n', null);
+    assert.equal(r.status, 0);
+    assert.equal(backend.received.length, before);
+  });
+
+  test('a certificate from another CA is refused', async () => {
+    const r = await proxiedTls(gw.port, 'PROXY TCP4 10.7.7.7 127.0.0.1 5555 8427\r\n', stranger);
+    assert.equal(r.status, 0);
   });
 });
