@@ -118,11 +118,21 @@ export class Gateway {
       this.#access(uu, req, status, start, 'unauthorized');
       return;
     }
-    if (config.hashedPasswordUsers.size > 0 && keys.length > 0) { void this.#identifyHashed(req, res, config, keys, target, start); return; }
+    if (config.hashedPasswordUsers.size > 0) { void this.#identifyHashed(req, res, config, keys, target, start); return; }
+    void this.#afterStaticCredentials(req, res, config, keys, target, start);
+  }
+
+  /** No static, hashed or certificate user matched: a JWT, else unauthorized_user, else 401. */
+  async #afterStaticCredentials(req: IncomingMessage, res: ServerResponse, config: CompiledConfig, keys: readonly string[], target: RequestTarget, start: number): Promise<void> {
     const token = config.jwt !== null ? bearerJwt(keys) : null;
-    if (token !== null) { void this.#identifyJwt(req, res, config, token, target, start); return; }
-    if (uu !== null && uu.hasAnyUrls) { void this.#process(req, res, uu, target, start); return; }
-    void this.#rejectInvalidCredentials(req, res, uu, start);
+    if (token !== null) { await this.#identifyJwt(req, res, config, token, target, start); return; }
+    await this.#unauthorizedOrReject(req, res, config, target, start);
+  }
+
+  async #unauthorizedOrReject(req: IncomingMessage, res: ServerResponse, config: CompiledConfig, target: RequestTarget, start: number): Promise<void> {
+    const uu = config.unauthorizedUser;
+    if (uu !== null && uu.hasAnyUrls) { await this.#process(req, res, uu, target, start); return; }
+    await this.#rejectInvalidCredentials(req, res, uu, start);
   }
 
   #lookup(config: CompiledConfig, key: string): CompiledUser | undefined {
@@ -142,11 +152,7 @@ export class Gateway {
       const user = await config.hashedPasswordUsers.verify(k.slice('http_auth:'.length));
       if (user !== null) { await this.#process(req, res, user, target, start); return; }
     }
-    const token = config.jwt !== null ? bearerJwt(keys) : null;
-    if (token !== null) { await this.#identifyJwt(req, res, config, token, target, start); return; }
-    const uu = config.unauthorizedUser;
-    if (uu !== null && uu.hasAnyUrls) { await this.#process(req, res, uu, target, start); return; }
-    await this.#rejectInvalidCredentials(req, res, uu, start);
+    await this.#afterStaticCredentials(req, res, config, keys, target, start);
   }
 
   async #identifyJwt(req: IncomingMessage, res: ServerResponse, config: CompiledConfig, token: string, target: RequestTarget, start: number): Promise<void> {
@@ -160,9 +166,7 @@ export class Gateway {
       // Every refused token is logged with its reason; never the token or its claims.
       this.#log.warn(`JWT refused: ${r.code}: ${r.detail}`, { remote_addr: clientAddr(req), request_uri: redactUri(req.url ?? '') });
     }
-    const uu = config.unauthorizedUser;
-    if (uu !== null && uu.hasAnyUrls) { await this.#process(req, res, uu, target, start); return; }
-    await this.#rejectInvalidCredentials(req, res, uu, start);
+    await this.#unauthorizedOrReject(req, res, config, target, start);
   }
 
   async #rejectInvalidCredentials(req: IncomingMessage, res: ServerResponse, uu: CompiledUser | null, start: number): Promise<void> {

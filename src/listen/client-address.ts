@@ -2,13 +2,12 @@
 // IPv4-mapped IPv6 peers (::ffff:1.2.3.4 on dual-stack listeners) are reported as IPv4, as Go does.
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { normalizeIp } from '../authorize/ip-filter.ts';
 import type { ProxiedAddress } from './proxy-protocol.ts';
 
 const proxied = new WeakMap<object, ProxiedAddress>();
 
-export function rememberProxiedAddress(socket: Socket | Duplex, address: ProxiedAddress): void {
+export function rememberProxiedAddress(socket: Socket, address: ProxiedAddress): void {
   proxied.set(socket, address);
 }
 

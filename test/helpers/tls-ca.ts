@@ -23,7 +23,8 @@ export interface IssueOptions {
 export interface TestAuthority {
   /** The CA certificate (PEM), what a verifier trusts. */
   readonly caCert: string;
-  issue(commonName: string, opts: IssueOptions): Promise<CertAndKey>;
+  /** `subject` is a common name, or a full subject such as `CN=alice, OU=finance, O=Example`. */
+  issue(subject: string, opts: IssueOptions): Promise<CertAndKey>;
 }
 
 let serial = 1000;
@@ -43,12 +44,12 @@ export async function createAuthority(name = 'tenantgate resilience test CA'): P
   });
   return {
     caCert: ca.toString('pem'),
-    async issue(commonName, opts) {
+    async issue(subject, opts) {
       const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair;
       const names = [...(opts.dns ?? []).map((value) => ({ type: 'dns' as const, value })), ...(opts.ips ?? []).map((value) => ({ type: 'ip' as const, value }))];
       const usages = [...(opts.server ? [x509.ExtendedKeyUsage.serverAuth] : []), ...(opts.client ? [x509.ExtendedKeyUsage.clientAuth] : [])];
       const cert = await x509.X509CertificateGenerator.create({
-        serialNumber: nextSerial(), subject: `CN=${commonName}`, issuer: ca.subject, notBefore, notAfter,
+        serialNumber: nextSerial(), subject: subject.includes('=') ? subject : `CN=${subject}`, issuer: ca.subject, notBefore, notAfter,
         signingKey: caKeys.privateKey, publicKey: keys.publicKey, signingAlgorithm: ALG,
         extensions: [
           ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),

@@ -11,25 +11,25 @@ import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { startGateway, type Gateway } from '../helpers/gateway.ts';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.ts';
-import { createTestCa, type Pem, type TestCa } from '../helpers/certificates.ts';
+import { createAuthority, type CertAndKey, type TestAuthority } from '../helpers/tls-ca.ts';
 import { tempDir } from '../helpers/processes.ts';
 
 let backend: EchoBackend;
-let ca: TestCa;
-let server: Pem;
-let finance: Pem;
-let devops: Pem;
-let stranger: Pem;
+let ca: TestAuthority;
+let server: CertAndKey;
+let finance: CertAndKey;
+let devops: CertAndKey;
+let stranger: CertAndKey;
 const dir = tempDir('tenantgate-tls-');
 const file = (name: string, content: string) => { const p = join(dir.path, name); writeFileSync(p, content); return p; };
 
 before(async () => {
   backend = await startEchoBackend('tls-backend');
-  ca = await createTestCa();
-  server = await ca.issue('CN=tenantgate', { server: true });
+  ca = await createAuthority();
+  server = await ca.issue('tenantgate', { server: true, ips: ['127.0.0.1'], dns: ['localhost'] });
   finance = await ca.issue('CN=alice, OU=finance, O=Example', { client: true });
   devops = await ca.issue('CN=bob, OU=devops, O=Example', { client: true });
-  const otherCa = await createTestCa('someone else');
+  const otherCa = await createAuthority('someone else');
   stranger = await otherCa.issue('CN=mallory, OU=finance, O=Example', { client: true });
 });
 
@@ -38,9 +38,9 @@ after(async () => {
   dir.remove();
 });
 
-function get(port: number, path: string, client?: Pem, ca0 = ca.certPem): Promise<{ status: number; body: string }> {
+function get(port: number, path: string, client?: CertAndKey, ca0 = ca.caCert): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path, ca: ca0, ...(client ? { cert: client.certPem, key: client.keyPem } : {}) }, (res) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, ca: ca0, ...(client ? { cert: client.cert, key: client.key } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
@@ -53,8 +53,8 @@ function get(port: number, path: string, client?: Pem, ca0 = ca.certPem): Promis
 describe('HTTPS and mTLS', () => {
   let gw: Gateway;
   before(async () => {
-    const flags = [`-tls`, `-tlsCertFile=${file('server.crt', server.certPem)}`, `-tlsKeyFile=${file('server.key', server.keyPem)}`,
-      '-mtls', `-mtlsCAFile=${file('ca.crt', ca.certPem)}`, '-tlsMinVersion=TLS12'];
+    const flags = [`-tls`, `-tlsCertFile=${file('server.crt', server.cert)}`, `-tlsKeyFile=${file('server.key', server.key)}`,
+      '-mtls', `-mtlsCAFile=${file('ca.crt', ca.caCert)}`, '-tlsMinVersion=TLS12'];
     gw = await startGateway(`
 users:
 - mtls: {organizational_unit: finance}
@@ -191,7 +191,7 @@ users:
  * A TLS client behind a PROXY header, with the header and the TLS ClientHello sent in one write
  * (the hard case: the server's header reader necessarily reads into the handshake).
  */
-function proxiedTls(port: number, header: string, client: Pem | null, path = '/api/v1/query'): Promise<{ status: number; error?: string }> {
+function proxiedTls(port: number, header: string, client: CertAndKey | null, path = '/api/v1/query'): Promise<{ status: number; error?: string }> {
   return new Promise((resolve) => {
     const raw = connect(port, '127.0.0.1');
     let first = true;
@@ -207,7 +207,7 @@ function proxiedTls(port: number, header: string, client: Pem | null, path = '/a
     raw.on('data', (d: Buffer) => { if (!duplex.push(d)) raw.pause(); });
     raw.on('end', () => duplex.push(null));
     raw.on('error', (e) => duplex.destroy(e));
-    const t = tlsConnect({ socket: duplex, ca: ca.certPem, servername: 'localhost', ...(client ? { cert: client.certPem, key: client.keyPem } : {}) });
+    const t = tlsConnect({ socket: duplex, ca: ca.caCert, servername: 'localhost', ...(client ? { cert: client.cert, key: client.key } : {}) });
     const chunks: Buffer[] = [];
     const done = (r: { status: number; error?: string }) => { clearTimeout(timer); raw.destroy(); resolve(r); };
     const timer = setTimeout(() => done({ status: 0, error: 'timeout' }), 5000);
@@ -231,8 +231,8 @@ users:
 - mtls: {organizational_unit: finance}
   url_prefix: "${backend.url}/finance/"
 `, {
-      flags: ['-tls', `-tlsCertFile=${file('p-server.crt', server.certPem)}`, `-tlsKeyFile=${file('p-server.key', server.keyPem)}`,
-        '-mtls', `-mtlsCAFile=${file('p-ca.crt', ca.certPem)}`, '-httpListenAddr.useProxyProtocol'],
+      flags: ['-tls', `-tlsCertFile=${file('p-server.crt', server.cert)}`, `-tlsKeyFile=${file('p-server.key', server.key)}`,
+        '-mtls', `-mtlsCAFile=${file('p-ca.crt', ca.caCert)}`, '-httpListenAddr.useProxyProtocol'],
       internal: true,
     });
   });
