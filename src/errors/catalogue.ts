@@ -7,6 +7,8 @@ export const REFUSALS = {
   bad_request_target: { status: 400, reason: 'bad_request' },
   ip_denied: { status: 403, reason: 'ip_denied' },
   concurrency_limit: { status: 429, reason: 'concurrency_limit_reached' },
+  user_buffer_limit: { status: 429, reason: 'user_buffer_limit_reached' },
+  user_connection_limit: { status: 429, reason: 'user_connection_limit_reached' },
   reject_slow_client: { status: 408, reason: 'reject_slow_client' },
   body_read_error: { status: 400, reason: 'body_read_error' },
   backends_unavailable: { status: 502, reason: 'backends_unavailable' },

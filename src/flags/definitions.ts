@@ -93,7 +93,11 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
   f('maxConcurrentRequests', 'int', '1000', 'Global limit of concurrently proxied requests; excess requests queue up to -maxQueueDuration, then get 429.'),
   f('maxConcurrentPerUserRequests', 'int', '100', 'Per-user limit of concurrently proxied requests unless the user sets max_concurrent_requests.'),
   f('workers', 'int', '0', 'tenantgate: worker processes serving requests; 0 means one per CPU available to the process (CPU affinity counts). 1 is a single process; more run a primary that keeps reloads, /metrics and shutdown global, and splits concurrency limits between the workers (docs/workers.md).'),
-  f('maxQueueDuration', 'duration', '10s', 'How long a request waits for a concurrency slot (or for its buffered body) before it is rejected.'),
+  f('maxQueueDuration', 'duration', '10s', 'How long a request waits for its concurrency slots and its buffered body, all together, before it is rejected (429 or 408).'),
+  f('maxBufferedBytesPerUser', 'bytes', '128MiB', 'tenantgate: request-body bytes one user may hold in memory at once, per worker; more gets 429. 0 means no cap.'),
+  f('maxConnectionsPerUser', 'int', '1000', 'tenantgate: client connections one user may keep open at once, per worker; a request on a further connection gets 429 and the connection is closed. 0 means no cap.'),
+  f('requestBodyIdleTimeout', 'duration', '30s', 'tenantgate: a request body streamed to a backend (longer than -requestBufferSize) that sends nothing for this long is cut off. 0 disables.'),
+  f('http.headerReadTimeout', 'duration', '5s', 'tenantgate: a client must send the complete request headers within this time, or the connection is closed (slowloris).'),
 
   // Logging
   f('loggerLevel', 'string', 'INFO', 'Minimum log level: INFO, WARN, ERROR, FATAL, PANIC.'),

@@ -1,40 +1,40 @@
-// The request pipeline: listen → identify → authorize → route → forward → observe.
+// The request pipeline. `handle` runs the stages in order, each reading and extending one
+// RequestContext:
+//
+//   listen     parse the request target; the global IP filter
+//   identify   who is calling (credentials, certificate, JWT, unauthorized_user)
+//   authorize  the user's IP filter
+//   route      url_map / default_url, route IP filter, JWT header placeholders
+//   admit      the user's connection cap; the body, bounded in bytes per user and in time;
+//              the user's concurrency slot, then a global one — a client still sending its
+//              body, or a user waiting for its own slot, holds no slot other users need
+//   enforce    the route's tenant policy
+//   forward    a backend of the route, with failover
+//   observe    per-user duration, access log
+//
 // Holds the current config snapshot; a reload swaps it in one assignment, and each request
 // keeps the snapshot it started with.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { clientIp, clientPort } from '../listen/client-address.ts';
 import type { IpFilter } from '../authorize/ip-filter.ts';
-import type { CompiledConfig, CompiledUser, RouteOptions } from '../config/model.ts';
-import type { Backend } from '../forward/backend-set.ts';
-import { attempt, type OutgoingRequest } from '../forward/proxy.ts';
-import { buildRequestHeaders } from '../forward/request-headers.ts';
-import { credentialDigest, requestCredentialKeys } from '../identify/credentials.ts';
-import { matchClientCertificate } from '../identify/client-certificate.ts';
-import { JwtPlaceholderValueError, renderHeaders, renderUrlPrefix, type VmAccess } from '../identify/jwt/index.ts';
-import { parseQuery, unescape } from '../lib/go-url.ts';
-import type { BackendTarget } from '../forward/backend-set.ts';
-import type { HeaderOp } from '../config/model.ts';
-import type { ResponseFilter, TenantPolicy } from '../enforce/tenant/policy.ts';
+import type { CompiledConfig, CompiledUser, HeaderOp } from '../config/model.ts';
+import { applyTenantPolicy } from '../enforce/tenant/apply-policy.ts';
+import { Forwarder } from '../forward/forward-request.ts';
+import { RequestIdentifier, type Identity, type JwtRefusal } from '../identify/identify-request.ts';
+import { JwtPlaceholderValueError, renderHeaders } from '../identify/jwt/index.ts';
 import { Semaphore } from '../limit/semaphore.ts';
-import { ClientWatch } from '../limit/client-watch.ts';
-import type { Logger } from '../observe/logger.ts';
+import { UserRuntime } from '../limit/user-runtime.ts';
+import { clientIp, clientPort } from '../listen/client-address.ts';
 import { logAccess, redactHeaders, redactUri } from '../observe/access-log.ts';
-import type { Metrics, RequestStats } from '../observe/metrics.ts';
+import type { Logger } from '../observe/logger.ts';
+import type { Metrics } from '../observe/metrics.ts';
 import { matchRoute } from '../route/match-route.ts';
 import { parseRequestTarget, targetString, type RequestTarget } from '../route/request-target.ts';
-import { buildDefaultUrlPath, buildTargetPath } from '../route/target-url.ts';
 import type { GatewayOptions } from './options.ts';
-import { bufferBody, type BufferedBody } from './request-body.ts';
+import { bufferBody, hasBody, readWholeBody, WHOLE_BODY_MAX, type BufferedBody } from './request-body.ts';
+import { newRequestContext, type RequestContext } from './request-context.ts';
 import { refuse, sendText } from './respond.ts';
-
-interface UserRuntime {
-  readonly stats: RequestStats;
-  readonly limit: Semaphore;
-}
-
-/** Network errors after which vmauth retries once at the same backend (a stale keep-alive socket). */
-const TRIVIAL_NET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
 export class Gateway {
   #config: CompiledConfig;
@@ -42,20 +42,21 @@ export class Gateway {
   readonly #metrics: Metrics;
   readonly #log: Logger;
   readonly #global: Semaphore;
+  readonly #identifier: RequestIdentifier;
+  readonly #forwarder: Forwarder;
   readonly #runtime = new WeakMap<CompiledUser, UserRuntime>();
-  /**
-   * Credentials that matched a user in the current snapshot → that user, so known clients skip
-   * hashing. Only successful matches are stored (bounded), and the cache is dropped on every swap.
-   */
-  #known = new Map<string, CompiledUser>();
-  /** Per-user semaphores survive reloads when the user's metric identity is unchanged. */
-  readonly #limits = new Map<string, Semaphore>();
+  /** Per-user runtimes survive reloads when the user's metric identity is unchanged. */
+  readonly #runtimeByKey = new Map<string, UserRuntime>();
+  /** Which user each client connection counts against (for -maxConnectionsPerUser). */
+  readonly #connectionOwners = new WeakMap<Socket, UserRuntime>();
 
   constructor(config: CompiledConfig, opts: GatewayOptions, metrics: Metrics, log: Logger) {
     this.#opts = opts;
     this.#metrics = metrics;
     this.#log = log;
     this.#global = new Semaphore(opts.maxConcurrentRequests);
+    this.#identifier = new RequestIdentifier(opts.authHeaderNames, (req, r) => this.#jwtRefused(req, r));
+    this.#forwarder = new Forwarder(opts, metrics, log, (req, res, err) => this.#refuseUnsafeClaim(req, res, err));
     metrics.gauge('vmauth_concurrent_requests_capacity', () => this.#global.capacity);
     metrics.gauge('vmauth_concurrent_requests_current', () => this.#global.current);
     this.#config = config;
@@ -69,7 +70,6 @@ export class Gateway {
     this.#prepare(next);
     const prev = this.#config;
     this.#config = next;
-    this.#known = new Map();
     prev.jwt?.authenticator.close();
     // Stops discovery of the old snapshot and returns its pool leases once its requests finish.
     for (const s of prev.backendSets) s.retire();
@@ -78,21 +78,23 @@ export class Gateway {
   #prepare(config: CompiledConfig): void {
     this.#metrics.hasUnauthorizedUser = config.unauthorizedUser !== null;
     const users = config.unauthorizedUser !== null ? [...config.users, config.unauthorizedUser] : config.users;
+    const budgets = { maxBufferedBytes: this.#opts.maxBufferedBytesPerUser, maxConnections: this.#opts.maxConnectionsPerUser };
     for (const u of users) {
       const stats = u.kind === 'unauthorized' ? this.#metrics.unauthorized : this.#metrics.userStats(u.metricLabels);
       const key = u.kind === 'unauthorized' ? '\0unauthorized' : JSON.stringify(u.metricLabels);
-      let limit = this.#limits.get(key);
       const capacity = this.#opts.userLimitShare?.(u.maxConcurrentRequests) ?? u.maxConcurrentRequests;
-      if (limit === undefined) { limit = new Semaphore(capacity); this.#limits.set(key, limit); }
-      limit.capacity = capacity;
+      let rt = this.#runtimeByKey.get(key);
+      if (rt === undefined) { rt = new UserRuntime(stats, new Semaphore(capacity), budgets); this.#runtimeByKey.set(key, rt); }
+      rt.limit.capacity = capacity;
       stats.capacity = capacity;
-      this.#runtime.set(u, { stats, limit });
+      this.#runtime.set(u, rt);
     }
   }
 
   /** Entry point for proxied requests. */
   handle(req: IncomingMessage, res: ServerResponse): void {
     const start = performance.now();
+    // listen
     const target = parseRequestTarget(req.url ?? '/');
     if (target === null) {
       refuse(res, this.#metrics, 'bad_request_target', 'cannot parse the request path: invalid percent-encoding');
@@ -103,70 +105,226 @@ export class Gateway {
       refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied');
       return;
     }
+    // identify
+    const id = this.#identifier.identify(config, req);
+    if (id instanceof Promise) id.then((i) => this.#identified(i, req, res, config, target, start), (err) => this.#crashed(res, err));
+    else this.#identified(id, req, res, config, target, start);
+  }
 
-    const keys = requestCredentialKeys(req.headers, this.#opts.authHeaderNames);
-    const uu = config.unauthorizedUser;
-    for (const k of keys) {
-      const user = this.#lookup(config, k);
-      if (user !== undefined) { void this.#process(req, res, user, target, start); return; }
-    }
-    const certUser = matchClientCertificate(req, config.mtlsUsers);
-    if (certUser !== null) { void this.#process(req, res, certUser, target, start); return; }
-    if (keys.length === 0) {
-      if (uu !== null && uu.hasAnyUrls) { void this.#process(req, res, uu, target, start); return; }
+  #identified(id: Identity, req: IncomingMessage, res: ServerResponse, config: CompiledConfig, target: RequestTarget, start: number): void {
+    if (id.kind === 'user') { void this.#serve(newRequestContext(req, res, start, config, target, this.#opts.maxQueueDurationMs, id.user, id.access, this.#runtime.get(id.user) as UserRuntime)); return; }
+    if (id.kind === 'missing') {
       const status = refuse(res, this.#metrics, 'missing_auth', "missing 'Authorization' request header", { 'www-authenticate': 'Basic realm="Restricted"' });
-      this.#access(uu, req, status, start, 'unauthorized');
+      this.#access(config.unauthorizedUser, req, status, start, 'unauthorized');
       return;
     }
-    if (config.hashedPasswordUsers.size > 0) { void this.#identifyHashed(req, res, config, keys, target, start); return; }
-    void this.#afterStaticCredentials(req, res, config, keys, target, start);
+    void this.#rejectInvalidCredentials(req, res, config.unauthorizedUser, start);
   }
 
-  /** No static, hashed or certificate user matched: a JWT, else unauthorized_user, else 401. */
-  async #afterStaticCredentials(req: IncomingMessage, res: ServerResponse, config: CompiledConfig, keys: readonly string[], target: RequestTarget, start: number): Promise<void> {
-    const token = config.jwt !== null ? bearerJwt(keys) : null;
-    if (token !== null) { await this.#identifyJwt(req, res, config, token, target, start); return; }
-    await this.#unauthorizedOrReject(req, res, config, target, start);
-  }
-
-  async #unauthorizedOrReject(req: IncomingMessage, res: ServerResponse, config: CompiledConfig, target: RequestTarget, start: number): Promise<void> {
-    const uu = config.unauthorizedUser;
-    if (uu !== null && uu.hasAnyUrls) { await this.#process(req, res, uu, target, start); return; }
-    await this.#rejectInvalidCredentials(req, res, uu, start);
-  }
-
-  #lookup(config: CompiledConfig, key: string): CompiledUser | undefined {
-    const known = this.#known;
-    const hit = known.get(key);
-    if (hit !== undefined && config === this.#config) return hit;
-    const user = config.usersByCredential.get(credentialDigest(key));
-    if (user !== undefined && config === this.#config) {
-      if (known.size >= 10_000) known.clear();
-      known.set(key, user);
+  /** The stages after identification, for one user's request. */
+  async #serve(ctx: RequestContext): Promise<void> {
+    const { res, runtime } = ctx;
+    const stats = runtime.stats;
+    stats.requests++;
+    const onClose = () => { if (!res.writableFinished) ctx.gone.abort(); };
+    res.once('close', onClose);
+    const held: Held = { user: false, global: false, bytes: 0 };
+    try {
+      if (!this.#authorize(ctx)) return;
+      if (!this.#route(ctx)) return;
+      if (!await this.#readBody(ctx, held)) return;
+      if (!await this.#acquireSlots(ctx, held)) return;
+      stats.current++;
+      try {
+        if (ctx.route?.tenant != null && !await this.#enforce(ctx)) return;
+        ctx.status = await this.#forwarder.forward(ctx);
+      } finally {
+        stats.current--;
+      }
+    } catch (err) {
+      this.#log.error('unexpected error while proxying', { error: (err as Error).stack ?? String(err) });
+      stats.errors++;
+      if (!res.headersSent) { sendText(res, 500, 'internal error'); ctx.status = 500; } else res.destroy();
+    } finally {
+      if (held.global) this.#global.release();
+      if (held.user) runtime.limit.release();
+      if (held.bytes > 0) runtime.releaseBytes(held.bytes);
+      res.off('close', onClose);
+      this.#observe(ctx);
     }
-    return user;
   }
 
-  async #identifyHashed(req: IncomingMessage, res: ServerResponse, config: CompiledConfig, keys: readonly string[], target: RequestTarget, start: number): Promise<void> {
-    for (const k of keys) {
-      const user = await config.hashedPasswordUsers.verify(k.slice('http_auth:'.length));
-      if (user !== null) { await this.#process(req, res, user, target, start); return; }
+  /** authorize: the user's own IP filter. */
+  #authorize(ctx: RequestContext): boolean {
+    const f = ctx.user.ipFilter;
+    if (f === null || this.#ipAllowed(f, ctx.req)) return true;
+    ctx.status = refuse(ctx.res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this user');
+    return false;
+  }
+
+  /**
+   * admit, part one: the user's connection cap, then the body — bounded by the user's share of
+   * body memory and by the -maxQueueDuration budget, and read before any concurrency slot is
+   * taken, so a client trickling its body holds no slot. A tenant route reads the whole body
+   * here (up to its max_body_size), since enforcement needs all of it. False when answered here.
+   */
+  async #readBody(ctx: RequestContext, held: Held): Promise<boolean> {
+    const { req, res, user, runtime } = ctx;
+    const opts = this.#opts;
+    if (!runtime.claimConnection(req.socket, this.#connectionOwners)) {
+      res.shouldKeepAlive = false;
+      runtime.stats.limitReached++;
+      ctx.status = refuse(res, this.#metrics, 'user_connection_limit',
+        `the user ${user.logName} already has -maxConnectionsPerUser=${opts.maxConnectionsPerUser} open connections`, { 'retry-after': '10' });
+      return false;
     }
-    await this.#afterStaticCredentials(req, res, config, keys, target, start);
+    if (!hasBody(req)) return true;
+    const policy = ctx.route?.tenant ?? null;
+    const maxBuf = Math.max(opts.requestBufferSize, opts.maxRequestBodySizeToRetry);
+    const declared = declaredLength(req);
+    if (policy !== null && declared > policy.maxBodyBytes) {
+      ctx.status = refuse(res, this.#metrics, 'tenant_body_too_large', `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads`);
+      return false;
+    }
+    const bytes = policy !== null ? (declared >= 0 ? declared : policy.maxBodyBytes) : declared > 0 && declared <= Math.max(maxBuf, WHOLE_BODY_MAX) ? declared : maxBuf;
+    if (!runtime.reserveBytes(bytes)) {
+      ctx.status = refuse(res, this.#metrics, 'user_buffer_limit',
+        `the user ${user.logName} already holds ${runtime.bufferedBytes} bytes of request bodies in memory; -maxBufferedBytesPerUser=${opts.maxBufferedBytesPerUser}`, { 'retry-after': '10' });
+      return false;
+    }
+    held.bytes = bytes;
+    const bufferStart = performance.now();
+    const buffering = bufferBody(req, maxBuf, Math.max(0, ctx.deadline - performance.now()));
+    let body = buffering instanceof Promise ? await buffering : buffering;
+    if (body.kind === 'stream' && policy !== null) {
+      const reading = readWholeBody(body, policy.maxBodyBytes, Math.max(0, ctx.deadline - performance.now()));
+      const whole = reading instanceof Promise ? await reading : reading;
+      if (whole === 'too-large') {
+        ctx.status = refuse(res, this.#metrics, 'tenant_body_too_large', `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads`);
+        return false;
+      }
+      body = whole === 'timeout' ? { kind: 'timeout', bytes: -1 } : whole === 'error' ? { kind: 'error', error: new Error('cannot read the rest of the body') } : whole === null ? NO_BODY : { kind: 'whole', data: whole };
+    }
+    this.#metrics.bufferBody.observe((performance.now() - bufferStart) / 1000);
+    if (body.kind === 'timeout') {
+      ctx.status = refuse(res, this.#metrics, 'reject_slow_client',
+        `reject request from the user ${user.logName} because the request body couldn't be read in -maxQueueDuration=${opts.maxQueueDurationMs / 1000}s${body.bytes >= 0 ? `; read ${body.bytes} bytes` : ''}`);
+      req.destroy();
+      return false;
+    }
+    if (body.kind === 'error') {
+      ctx.status = refuse(res, this.#metrics, 'body_read_error', `cannot read request body: ${body.error.message}`);
+      return false;
+    }
+    if (body.kind === 'stream') watchStreamIdle(req, opts.requestBodyIdleTimeoutMs);
+    ctx.body = body;
+    return true;
   }
 
-  async #identifyJwt(req: IncomingMessage, res: ServerResponse, config: CompiledConfig, token: string, target: RequestTarget, start: number): Promise<void> {
-    const jwt = config.jwt as NonNullable<CompiledConfig['jwt']>;
-    const r = await jwt.authenticator.authenticate(token);
-    if (r.ok) {
-      const user = jwt.users.get(r.index);
-      if (user !== undefined) { await this.#process(req, res, user, target, start, r.access); return; }
+  /**
+   * admit, part two: the user's concurrency slot, then a global one, within what is left of the
+   * -maxQueueDuration budget. A user at its own limit waits without holding a global slot.
+   */
+  async #acquireSlots(ctx: RequestContext, held: Held): Promise<boolean> {
+    const { res, user, runtime, gone } = ctx;
+    const queueSeconds = this.#opts.maxQueueDurationMs / 1000;
+    held.user = runtime.limit.tryAcquire() || await runtime.limit.acquire(ctx.deadline - performance.now(), gone);
+    if (!held.user) {
+      if (gone.aborted) { this.#metrics.requestError('client_canceled'); return false; }
+      runtime.stats.limitReached++;
+      ctx.status = refuse(res, this.#metrics, 'concurrency_limit',
+        `cannot start executing the request during -maxQueueDuration=${queueSeconds}s because ${runtime.limit.capacity} concurrent requests from the user ${user.logName} are executed`,
+        { 'retry-after': '10' });
+      return false;
+    }
+    held.global = this.#global.tryAcquire() || await this.#global.acquire(ctx.deadline - performance.now(), gone);
+    if (!held.global) {
+      if (gone.aborted) { this.#metrics.requestError('client_canceled'); return false; }
+      this.#metrics.inc('vmauth_concurrent_requests_limit_reached_total');
+      ctx.status = refuse(res, this.#metrics, 'concurrency_limit',
+        `cannot start executing the request during -maxQueueDuration=${queueSeconds}s because -maxConcurrentRequests=${this.#global.capacity} concurrent requests are executed`,
+        { 'retry-after': '10' });
+      return false;
+    }
+    return true;
+  }
+
+  /** route: the url_map entry or default_url, its IP filter, and the headers it sets. */
+  #route(ctx: RequestContext): boolean {
+    const { req, res, user, target } = ctx;
+    const match = matchRoute(user, target.path, target.rawQuery, req);
+    if (match !== null) {
+      ctx.route = match.route;
+    } else if (user.defaultUrl !== null) {
+      ctx.route = user.defaultUrl;
+      ctx.isDefaultUrl = true;
     } else {
-      this.#metrics.requestError(r.code.toLowerCase().replace(/^err_/, ''));
-      // Every refused token is logged with its reason; never the token or its claims.
-      this.#log.warn(`JWT refused: ${r.code}: ${r.detail}`, { remote_addr: clientAddr(req), request_uri: redactUri(req.url ?? '') });
+      // A request without credentials that unauthorized_user cannot route must be asked for
+      // credentials: another user may have that route (vmauth issue 5236).
+      if ((user.kind === 'unauthorized' || user.kind === 'auth_token') && ctx.config.usersByCredential.size > 0) {
+        ctx.status = refuse(res, this.#metrics, 'missing_auth', "missing 'Authorization' request header", { 'www-authenticate': 'Basic realm="Restricted"' });
+        return false;
+      }
+      ctx.runtime.stats.errors++;
+      const dump = user.dumpRequestOnErrors ? ' ' + debugInfo(req, target) : '';
+      if (user.dumpRequestOnErrors) this.#log.warn(`user ${user.logName} missing route for ${JSON.stringify(targetString(target))}${dump}`);
+      ctx.status = refuse(res, this.#metrics, 'missing_route', `missing route for ${JSON.stringify(targetString(target))}${dump}`);
+      return false;
     }
-    await this.#unauthorizedOrReject(req, res, config, target, start);
+    const route = ctx.route;
+    if (route.ipFilter !== null && !this.#ipAllowed(route.ipFilter, req)) {
+      ctx.status = refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this route');
+      return false;
+    }
+    ctx.headerOps = route.requestHeaders;
+    if (ctx.access !== null && route.headerTemplate !== null) {
+      try {
+        ctx.headerOps = renderHeaders(route.headerTemplate, ctx.access).map(([name, value]): HeaderOp => ({ name, lower: name.toLowerCase(), value }));
+      } catch (err) {
+        if (!(err instanceof JwtPlaceholderValueError)) throw err;
+        ctx.status = this.#refuseUnsafeClaim(req, res, err);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** enforce: the route's tenant policy rewrites the request or refuses it. */
+  async #enforce(ctx: RequestContext): Promise<boolean> {
+    const policy = (ctx.route as NonNullable<RequestContext['route']>).tenant as NonNullable<NonNullable<RequestContext['route']>['tenant']>;
+    const d = await applyTenantPolicy(policy, {
+      req: ctx.req, target: ctx.target, body: ctx.body, headerOps: ctx.headerOps, access: ctx.access,
+      bodyDeadlineMs: Math.max(0, ctx.deadline - performance.now()),
+    });
+    switch (d.kind) {
+      case 'forward':
+        ctx.target = d.target;
+        ctx.body = d.body;
+        ctx.headerOps = d.headerOps;
+        ctx.responseFilter = d.responseFilter;
+        return true;
+      case 'body':
+        ctx.status = refuse(ctx.res, this.#metrics, d.code, d.message);
+        if (d.code === 'reject_slow_client') ctx.req.destroy();
+        return false;
+      case 'refuse':
+        this.#metrics.requestError(d.reason);
+        sendText(ctx.res, d.status, d.message);
+        ctx.status = d.status;
+        return false;
+    }
+  }
+
+  /** observe: duration and the access log line. */
+  #observe(ctx: RequestContext): void {
+    ctx.runtime.stats.duration.observe((performance.now() - ctx.start) / 1000);
+    this.#access(ctx.user, ctx.req, ctx.status, ctx.start, ctx.user.logName);
+  }
+
+  #jwtRefused(req: IncomingMessage, r: JwtRefusal): void {
+    this.#metrics.requestError(r.code.toLowerCase().replace(/^err_/, ''));
+    // Every refused token is logged with its reason; never the token or its claims.
+    this.#log.warn(`JWT refused: ${r.code}: ${r.detail}`, { remote_addr: clientAddr(req), request_uri: redactUri(req.url ?? '') });
   }
 
   async #rejectInvalidCredentials(req: IncomingMessage, res: ServerResponse, uu: CompiledUser | null, start: number): Promise<void> {
@@ -187,6 +345,11 @@ export class Gateway {
     this.#access(uu, req, 401, start, 'unauthorized');
   }
 
+  #crashed(res: ServerResponse, err: unknown): void {
+    this.#log.error('unexpected error while identifying the request', { error: (err as Error).stack ?? String(err) });
+    if (!res.headersSent) sendText(res, 500, 'internal error'); else res.destroy();
+  }
+
   #ipAllowed(filter: IpFilter, req: IncomingMessage): boolean {
     let ip = clientIp(req);
     const header = filter.realIpHeader ?? this.#opts.realIpHeader;
@@ -196,220 +359,6 @@ export class Gateway {
       if (v !== undefined && v !== '') ip = (v.split(',')[0] as string).trim();
     }
     return filter.allows(ip);
-  }
-
-  async #process(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, start: number, access: VmAccess | null = null): Promise<void> {
-    const rt = this.#runtime.get(user) as UserRuntime;
-    const stats = rt.stats;
-    stats.requests++;
-    let status = 0;
-    const gone = new ClientWatch();
-    const onClose = () => { if (!res.writableFinished) gone.abort(); };
-    res.once('close', onClose);
-    let globalHeld = false;
-    let userHeld = false;
-    try {
-      if (user.ipFilter !== null && !this.#ipAllowed(user.ipFilter, req)) {
-        status = refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this user');
-        return;
-      }
-      const opts = this.#opts;
-      // One -maxQueueDuration budget covers the global wait, body buffering and the per-user wait, as in vmauth.
-      const deadline = start + opts.maxQueueDurationMs;
-      globalHeld = this.#global.tryAcquire() || await this.#global.acquire(deadline - performance.now(), gone);
-      if (!globalHeld) {
-        if (gone.aborted) { this.#metrics.requestError('client_canceled'); return; }
-        this.#metrics.inc('vmauth_concurrent_requests_limit_reached_total');
-        status = refuse(res, this.#metrics, 'concurrency_limit',
-          `cannot start executing the request during -maxQueueDuration=${opts.maxQueueDurationMs / 1000}s because -maxConcurrentRequests=${this.#global.capacity} concurrent requests are executed`,
-          { 'retry-after': '10' });
-        return;
-      }
-      const bufferStart = performance.now();
-      const buffering = bufferBody(req, Math.max(opts.requestBufferSize, opts.maxRequestBodySizeToRetry), Math.max(0, deadline - performance.now()));
-      const body = buffering instanceof Promise ? await buffering : buffering;
-      if (body.kind !== 'none') this.#metrics.bufferBody.observe((performance.now() - bufferStart) / 1000);
-      if (body.kind === 'timeout') {
-        status = refuse(res, this.#metrics, 'reject_slow_client',
-          `reject request from the user ${user.logName} because the request body couldn't be read in -maxQueueDuration=${opts.maxQueueDurationMs / 1000}s; read ${body.bytes} bytes`);
-        req.destroy();
-        return;
-      }
-      if (body.kind === 'error') {
-        status = refuse(res, this.#metrics, 'body_read_error', `cannot read request body: ${body.error.message}`);
-        return;
-      }
-      userHeld = rt.limit.tryAcquire() || await rt.limit.acquire(deadline - performance.now(), gone);
-      if (!userHeld) {
-        if (gone.aborted) { this.#metrics.requestError('client_canceled'); return; }
-        stats.limitReached++;
-        status = refuse(res, this.#metrics, 'concurrency_limit',
-          `cannot start executing the request during -maxQueueDuration=${opts.maxQueueDurationMs / 1000}s because ${rt.limit.capacity} concurrent requests from the user ${user.logName} are executed`,
-          { 'retry-after': '10' });
-        return;
-      }
-      stats.current++;
-      try {
-        status = await this.#route(req, res, user, target, body, stats, gone, access);
-      } finally {
-        stats.current--;
-      }
-    } catch (err) {
-      this.#log.error('unexpected error while proxying', { error: (err as Error).stack ?? String(err) });
-      stats.errors++;
-      if (!res.headersSent) { sendText(res, 500, 'internal error'); status = 500; } else res.destroy();
-    } finally {
-      if (userHeld) rt.limit.release();
-      if (globalHeld) this.#global.release();
-      res.off('close', onClose);
-      const seconds = (performance.now() - start) / 1000;
-      stats.duration.observe(seconds);
-      this.#access(user, req, status, start, user.logName);
-    }
-  }
-
-  async #route(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, body: BufferedBody, stats: RequestStats, gone: ClientWatch, access: VmAccess | null): Promise<number> {
-    const match = matchRoute(user, target.path, target.rawQuery, req);
-    let route: RouteOptions;
-    let isDefault = false;
-    if (match !== null) {
-      route = match.route;
-    } else if (user.defaultUrl !== null) {
-      route = user.defaultUrl;
-      isDefault = true;
-    } else {
-      // A request without credentials that unauthorized_user cannot route must be asked for
-      // credentials: another user may have that route (vmauth issue 5236).
-      if ((user.kind === 'unauthorized' || user.kind === 'auth_token') && this.#config.usersByCredential.size > 0) {
-        return refuse(res, this.#metrics, 'missing_auth', "missing 'Authorization' request header", { 'www-authenticate': 'Basic realm="Restricted"' });
-      }
-      stats.errors++;
-      const dump = user.dumpRequestOnErrors ? ' ' + debugInfo(req, target) : '';
-      if (user.dumpRequestOnErrors) this.#log.warn(`user ${user.logName} missing route for ${JSON.stringify(targetString(target))}${dump}`);
-      return refuse(res, this.#metrics, 'missing_route', `missing route for ${JSON.stringify(targetString(target))}${dump}`);
-    }
-    if (route.ipFilter !== null && !this.#ipAllowed(route.ipFilter, req)) {
-      return refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this route');
-    }
-    let headerOps: readonly HeaderOp[] = route.requestHeaders;
-    if (access !== null && route.headerTemplate !== null) {
-      try {
-        headerOps = renderHeaders(route.headerTemplate, access).map(([name, value]): HeaderOp => ({ name, lower: name.toLowerCase(), value }));
-      } catch (err) {
-        if (err instanceof JwtPlaceholderValueError) return this.#refuseUnsafeClaim(req, res, err);
-        throw err;
-      }
-    }
-    let responseFilter: ResponseFilter | undefined;
-    if (route.tenant !== null) {
-      const e = await this.#enforceTenant(req, res, route.tenant, target, body, headerOps, access);
-      if (typeof e === 'number') return e;
-      ({ target, body, headerOps, responseFilter } = e);
-    }
-    return this.#forward(req, res, user, target, route, headerOps, isDefault, body, stats, gone, access, responseFilter);
-  }
-
-  /** Applies a route's tenant policy: a refusal (status returned) or the rewritten request. */
-  async #enforceTenant(req: IncomingMessage, res: ServerResponse, policy: TenantPolicy, target: RequestTarget, body: BufferedBody, headerOps: readonly HeaderOp[], access: VmAccess | null) {
-    const whole = await wholeBody(body, policy.maxBodyBytes);
-    if (whole === 'too-large') return refuse(res, this.#metrics, 'tenant_body_too_large', `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads`);
-    if (whole === 'error') return refuse(res, this.#metrics, 'body_read_error', 'cannot read request body');
-    const d = policy.enforce({ method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access });
-    if (d.kind === 'refuse') {
-      this.#metrics.requestError(d.reason);
-      sendText(res, d.status, d.message);
-      return d.status;
-    }
-    const ops: HeaderOp[] = [];
-    const overridden = new Set<string>();
-    for (const [name, value] of d.setHeaders ?? []) { ops.push({ name, lower: name.toLowerCase(), value }); overridden.add(name.toLowerCase()); }
-    // removeHeaders drops what the client sent; a header the route itself sets (e.g. Mimir's
-    // X-Scope-OrgID from `headers:`) stays, because route ops are applied after client headers.
-    for (const lower of d.removeHeaders ?? []) {
-      if (!overridden.has(lower) && !headerOps.some((h) => h.lower === lower)) ops.push({ name: lower, lower, value: '' });
-    }
-    // A filtered response must arrive uncompressed.
-    if (d.responseFilter !== undefined && !overridden.has('accept-encoding')) { ops.push({ name: 'accept-encoding', lower: 'accept-encoding', value: '' }); overridden.add('accept-encoding'); }
-    const newBody = d.body !== undefined ? d.body : whole;
-    return {
-      target: { path: d.path ?? target.path, rawQuery: d.rawQuery },
-      body: (newBody === null ? { kind: 'none' } : { kind: 'whole', data: newBody }) as BufferedBody,
-      headerOps: [...headerOps.filter((h) => !overridden.has(h.lower)), ...ops],
-      responseFilter: d.responseFilter,
-    };
-  }
-
-  async #forward(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, route: RouteOptions, headerOps: readonly HeaderOp[], isDefault: boolean, body: BufferedBody, stats: RequestStats, gone: ClientWatch, access: VmAccess | null, responseFilter?: ResponseFilter): Promise<number> {
-    const set = route.backends;
-    const canRetry = body.kind === 'none' || (body.kind === 'whole' && body.data.length <= this.#opts.maxRequestBodySizeToRetry);
-    const payload = body.kind === 'whole' ? body.data : body.kind === 'stream' ? body.stream : null;
-    const ip = clientIp(req);
-    const respOpts = {
-      responseHeaders: route.responseHeaders,
-      extraResponseHeaders: this.#opts.securityHeaders,
-      retryStatusCodes: canRetry ? set.retryStatusCodes : EMPTY,
-      responseFilter,
-    };
-    const attempts = set.backends.length;
-    const tried = new Set<Backend>();
-    for (let i = 0; i < attempts; i++) {
-      const backend: Backend = set.acquire(Date.now(), tried);
-      tried.add(backend);
-      let t: BackendTarget = backend.target;
-      if (access !== null && t.template !== null && t.template.hasPlaceholders) {
-        try { t = renderTarget(t, access); } catch (err) {
-          set.release(backend);
-          if (err instanceof JwtPlaceholderValueError) return this.#refuseUnsafeClaim(req, res, err);
-          throw err;
-        }
-      }
-      const host = route.keepOriginalHost ? (req.headers.host ?? t.host) : (route.hostOverride ?? t.host);
-      const out: OutgoingRequest = {
-        method: req.method ?? 'GET',
-        path: isDefault ? buildDefaultUrlPath(t, target) : buildTargetPath(t, target, route.dropSrcPathPrefixParts, route.mergeQueryArgs),
-        headers: buildRequestHeaders(req, headerOps, { clientIp: ip, removeXffValue: this.#opts.removeXffValue, host, bodyInMemory: Buffer.isBuffer(payload) }),
-        body: payload,
-      };
-      stats.backendRequests++;
-      let result = await attempt(backend.dispatcher, out, res, respOpts, gone);
-      if (result.kind === 'failed' && canRetry && TRIVIAL_NET_ERRORS.has(errCode(result.error))) {
-        stats.backendRequests++;
-        result = await attempt(backend.dispatcher, out, res, respOpts, gone);
-      }
-      set.release(backend);
-      switch (result.kind) {
-        case 'responded':
-          if (!result.complete) stats.errors++;
-          return result.status;
-        case 'client-gone':
-          this.#metrics.requestError('client_canceled');
-          return 499;
-        case 'filter-failed':
-          // The backend is healthy; its answer just cannot be scoped to the tenant. Fail closed
-          // without taking the backend out of rotation.
-          stats.errors++;
-          this.#log.warn(`cannot filter the response of ${safeUrl(t.display)} for the tenant: ${result.error.message}`, { user: user.logName });
-          return refuse(res, this.#metrics, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
-        case 'retry-status':
-          stats.backendErrors++;
-          set.markBroken(backend, Date.now()); // as vmauth: skipped for -failTimeout like a failed backend
-          this.#log.warn(`request to ${safeUrl(t.display)} failed with status ${result.status} listed in retry_status_codes; retrying at another backend`, { user: user.logName });
-          continue;
-        case 'failed': {
-          stats.backendErrors++;
-          set.markBroken(backend, Date.now());
-          if (!canRetry) {
-            stats.errors++;
-            return refuse(res, this.#metrics, 'backend_error_no_retry', `cannot proxy the request to ${safeUrl(t.display)}: ${result.error.message}`);
-          }
-          this.#log.warn(`request to ${safeUrl(t.display)} failed: ${result.error.message}; retrying at another backend`, { user: user.logName });
-          continue;
-        }
-      }
-    }
-    stats.errors++;
-    return refuse(res, this.#metrics, 'backends_unavailable',
-      `all the ${attempts} backends for the user ${JSON.stringify(user.logName)} are unavailable for proxying the request`);
   }
 
   /** A claim value that would change the URL or a header line beyond its placeholder. */
@@ -424,60 +373,35 @@ export class Gateway {
   }
 }
 
-const EMPTY: ReadonlySet<number> = new Set();
+/** Concurrency slots and body memory one request holds, released when it ends. */
+interface Held { user: boolean; global: boolean; bytes: number }
 
-/** The whole request body for tenant enforcement, reading what buffering left in the stream. */
-async function wholeBody(body: BufferedBody, max: number): Promise<Buffer | null | 'too-large' | 'error'> {
-  if (body.kind === 'none') return null;
-  if (body.kind === 'whole') return body.data.length > max ? 'too-large' : body.data;
-  if (body.kind !== 'stream') return 'error';
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const c of body.stream) {
-      size += c.length;
-      if (size > max) return 'too-large';
-      chunks.push(c);
-    }
-  } catch {
-    return 'error';
-  }
-  return Buffer.concat(chunks, size);
+const NO_BODY: BufferedBody = { kind: 'none' };
+
+/** The Content-Length the client announced, or -1 (chunked or absent). Node enforces it. */
+function declaredLength(req: IncomingMessage): number {
+  const cl = req.headers['content-length'];
+  return cl !== undefined && req.headers['transfer-encoding'] === undefined ? Number(cl) : -1;
 }
 
-/** The bare token of an `Authorization: Bearer a.b.c` credential, if it looks like a JWT. */
-function bearerJwt(keys: readonly string[]): string | null {
-  const prefix = 'http_auth:Bearer ';
-  for (const k of keys) {
-    if (!k.startsWith(prefix)) continue;
-    const t = k.slice(prefix.length);
-    const dot = t.indexOf('.');
-    if (dot > 0 && t.indexOf('.', dot + 1) > dot + 1) return t;
-  }
-  return null;
-}
-
-/** A JWT user's backend, with the url_prefix placeholders filled from the token's vm_access. */
-function renderTarget(t: BackendTarget, access: VmAccess): BackendTarget {
-  const url = renderUrlPrefix(t.template as NonNullable<BackendTarget['template']>, access);
-  const rawQuery = url.search.slice(1);
-  return { ...t, basePath: unescape(url.pathname, false) ?? url.pathname, rawQuery, query: parseQuery(rawQuery) };
-}
-
-function errCode(err: Error): string {
-  return (err as { code?: string }).code ?? '';
+/**
+ * A body that continues as a stream must keep arriving: after `idleMs` without a byte the
+ * connection is closed, so a client trickling its body cannot hold a global slot indefinitely.
+ */
+function watchStreamIdle(req: IncomingMessage, idleMs: number): void {
+  if (idleMs <= 0) return;
+  const socket = req.socket;
+  // A PROXY-protocol TLS connection is a plain Duplex without socket timeouts.
+  if (typeof socket.setTimeout !== 'function') return;
+  socket.setTimeout(idleMs);
+  req.once('end', () => socket.setTimeout(0));
 }
 
 function clientAddr(req: IncomingMessage): string {
   return `${clientIp(req)}:${clientPort(req)}`;
 }
 
-/** A backend URL for messages: no query string, which may hold secrets such as auth keys. */
-function safeUrl(display: string): string {
-  const q = display.indexOf('?');
-  return q < 0 ? display : display.slice(0, q);
-}
-
 function debugInfo(req: IncomingMessage, target: RequestTarget): string {
   return `(host: ${JSON.stringify(req.headers.host ?? '')}; path: ${JSON.stringify(target.path)}; args: ${JSON.stringify(redactUri('?' + target.rawQuery).slice(1))}; headers: ${JSON.stringify(redactHeaders(req.rawHeaders))})`;
 }
+

@@ -12,6 +12,12 @@ export interface GatewayOptions {
   /** -workers=N: this worker's share of a user's max_concurrent_requests (unset: the whole limit). */
   readonly userLimitShare?: (limit: number) => number;
   readonly maxQueueDurationMs: number;
+  /** -maxBufferedBytesPerUser: request-body bytes one user may hold in memory at once; 0 means no cap. */
+  readonly maxBufferedBytesPerUser: number;
+  /** -maxConnectionsPerUser: client connections one user may keep open at once; 0 means no cap. */
+  readonly maxConnectionsPerUser: number;
+  /** -requestBodyIdleTimeout: a streamed request body that sends nothing for this long is cut off. */
+  readonly requestBodyIdleTimeoutMs: number;
   readonly disableCors: boolean;
   /** -httpRealIPHeader, lower-cased: where IP filters read the client IP when a filter names none. */
   readonly realIpHeader: string | null;

@@ -74,3 +74,43 @@ export function bufferBody(req: IncomingMessage, maxBuf: number, deadlineMs: num
 }
 
 const NONE: BufferedBody = { kind: 'none' };
+
+export type WholeBody = Buffer | null | 'too-large' | 'timeout' | 'error';
+
+/**
+ * The whole body, reading what buffering left in the stream: at most `max` bytes, and only
+ * until `deadlineMs` from now, so a client that sends slowly cannot keep the read open.
+ */
+export function readWholeBody(body: BufferedBody, max: number, deadlineMs: number): WholeBody | Promise<WholeBody> {
+  if (body.kind === 'none') return null;
+  if (body.kind === 'whole') return body.data.length > max ? 'too-large' : body.data;
+  if (body.kind !== 'stream') return 'error';
+  const req = body.stream;
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (r: WholeBody) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+      if (typeof r === 'string') req.pause();
+      resolve(r);
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > max) { finish('too-large'); return; }
+      chunks.push(c);
+    };
+    const onEnd = () => finish(chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size));
+    const onError = () => finish('error');
+    const onAborted = () => finish('error');
+    const timer = setTimeout(() => finish('timeout'), Math.max(0, deadlineMs));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+    req.resume();
+  });
+}

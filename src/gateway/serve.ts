@@ -139,7 +139,8 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
   const internalAddrs = flags.strings('httpInternalListenAddr').filter((s) => s !== '');
   const listeners: Listener[] = [];
   const listenerOpts = {
-    serverOptions: { keepAliveTimeout: flags.duration('http.idleConnTimeout'), requestTimeout: 0, headersTimeout: 60_000, maxHeaderSize: 64 * 1024 },
+    // Header deadlines are checked every second, so -http.headerReadTimeout holds to about a second.
+    serverOptions: { keepAliveTimeout: flags.duration('http.idleConnTimeout'), requestTimeout: 0, headersTimeout: flags.duration('http.headerReadTimeout'), connectionsCheckingInterval: 1000, maxHeaderSize: 64 * 1024 },
     disableKeepAlive: flags.bool('http.disableKeepAlive'),
     onConnection: (socket: Socket) => {
       if (connTimeoutMs > 0) socketBirth.set(socket, Date.now());

@@ -30,7 +30,7 @@ function pick<T>(list: readonly T[], i: number, fallback: T): T {
 }
 
 export interface ListenerOptions {
-  readonly serverOptions: { keepAliveTimeout: number; headersTimeout: number; maxHeaderSize: number; requestTimeout: number };
+  readonly serverOptions: { keepAliveTimeout: number; headersTimeout: number; maxHeaderSize: number; requestTimeout: number; connectionsCheckingInterval: number };
   readonly disableKeepAlive: boolean;
   readonly onConnection: (socket: import('node:net').Socket) => void;
   readonly onTlsError: (err: Error) => void;

@@ -1,0 +1,62 @@
+// Applies a route's tenant policy to a request: reads the whole body (bounded in size and time),
+// asks the pure policy for a decision, and turns a forward decision into the rewritten request
+// the forward stage sends.
+import type { IncomingMessage } from 'node:http';
+import type { HeaderOp } from '../../config/model.ts';
+import type { RefusalCode } from '../../errors/catalogue.ts';
+import type { VmAccess } from '../../identify/jwt/index.ts';
+import type { RequestTarget } from '../../route/request-target.ts';
+import { readWholeBody, type BufferedBody } from '../../gateway/request-body.ts';
+import type { ResponseFilter, TenantPolicy, TenantRefusal } from './policy.ts';
+
+export interface EnforcedRequest {
+  readonly kind: 'forward';
+  readonly target: RequestTarget;
+  readonly body: BufferedBody;
+  readonly headerOps: readonly HeaderOp[];
+  readonly responseFilter: ResponseFilter | undefined;
+}
+
+/** A refusal from the gateway's own catalogue (body limits), as opposed to the policy's. */
+export interface BodyRefusal { readonly kind: 'body'; readonly code: RefusalCode; readonly message: string }
+
+export interface PolicyInput {
+  readonly req: IncomingMessage;
+  readonly target: RequestTarget;
+  readonly body: BufferedBody;
+  readonly headerOps: readonly HeaderOp[];
+  readonly access: VmAccess | null;
+  /** Milliseconds left to finish reading the body. */
+  readonly bodyDeadlineMs: number;
+}
+
+export async function applyTenantPolicy(policy: TenantPolicy, input: PolicyInput): Promise<EnforcedRequest | TenantRefusal | BodyRefusal> {
+  const read = readWholeBody(input.body, policy.maxBodyBytes, input.bodyDeadlineMs);
+  const whole = read instanceof Promise ? await read : read;
+  if (whole === 'too-large') return { kind: 'body', code: 'tenant_body_too_large', message: `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads` };
+  if (whole === 'timeout') return { kind: 'body', code: 'reject_slow_client', message: 'the request body was not received within -maxQueueDuration' };
+  if (whole === 'error') return { kind: 'body', code: 'body_read_error', message: 'cannot read request body' };
+  const { req, target, headerOps } = input;
+  const d = policy.enforce({ method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access: input.access });
+  if (d.kind === 'refuse') return d;
+  const ops: HeaderOp[] = [];
+  const overridden = new Set<string>();
+  for (const [name, value] of d.setHeaders ?? []) { ops.push({ name, lower: name.toLowerCase(), value }); overridden.add(name.toLowerCase()); }
+  // removeHeaders drops what the client sent; a header the route itself sets (e.g. Mimir's
+  // X-Scope-OrgID from `headers:`) stays, because route ops are applied after client headers.
+  for (const lower of d.removeHeaders ?? []) {
+    if (!overridden.has(lower) && !headerOps.some((h) => h.lower === lower)) ops.push({ name: lower, lower, value: '' });
+  }
+  // A filtered response must arrive uncompressed.
+  if (d.responseFilter !== undefined && !overridden.has('accept-encoding')) { ops.push({ name: 'accept-encoding', lower: 'accept-encoding', value: '' }); overridden.add('accept-encoding'); }
+  const newBody = d.body !== undefined ? d.body : whole;
+  return {
+    kind: 'forward',
+    target: { path: d.path ?? target.path, rawQuery: d.rawQuery },
+    body: newBody === null ? NO_BODY : { kind: 'whole', data: newBody },
+    headerOps: [...headerOps.filter((h) => !overridden.has(h.lower)), ...ops],
+    responseFilter: d.responseFilter,
+  };
+}
+
+const NO_BODY: BufferedBody = { kind: 'none' };

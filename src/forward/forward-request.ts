@@ -1,0 +1,131 @@
+// The forward stage: picks a backend of the route, sends the (possibly rewritten) request and
+// streams the answer back; fails over to another backend when that is safe (vmauth's rules:
+// a buffered body small enough to resend, a network error or a retry_status_codes answer).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatewayOptions } from '../gateway/options.ts';
+import type { RequestContext } from '../gateway/request-context.ts';
+import { refuse } from '../gateway/respond.ts';
+import { JwtPlaceholderValueError, renderUrlPrefix, type VmAccess } from '../identify/jwt/index.ts';
+import { parseQuery, unescape } from '../lib/go-url.ts';
+import type { Logger } from '../observe/logger.ts';
+import type { Metrics } from '../observe/metrics.ts';
+import { clientIp } from '../listen/client-address.ts';
+import { buildDefaultUrlPath, buildTargetPath } from '../route/target-url.ts';
+import type { Backend, BackendTarget } from './backend-set.ts';
+import { attempt, type OutgoingRequest } from './proxy.ts';
+import { buildRequestHeaders } from './request-headers.ts';
+
+/** Network errors after which vmauth retries once at the same backend (a stale keep-alive socket). */
+const TRIVIAL_NET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const EMPTY: ReadonlySet<number> = new Set();
+
+export type ForwardOptions = Pick<GatewayOptions, 'maxRequestBodySizeToRetry' | 'securityHeaders' | 'removeXffValue'>;
+
+export class Forwarder {
+  readonly #opts: ForwardOptions;
+  readonly #metrics: Metrics;
+  readonly #log: Logger;
+  /** Answers a claim value that cannot be placed into the backend URL or a header. */
+  readonly #refuseUnsafeClaim: (req: IncomingMessage, res: ServerResponse, err: JwtPlaceholderValueError) => number;
+
+  constructor(opts: ForwardOptions, metrics: Metrics, log: Logger, refuseUnsafeClaim: (req: IncomingMessage, res: ServerResponse, err: JwtPlaceholderValueError) => number) {
+    this.#opts = opts;
+    this.#metrics = metrics;
+    this.#log = log;
+    this.#refuseUnsafeClaim = refuseUnsafeClaim;
+  }
+
+  /** Sends the request to a backend of `ctx.route`; returns the status the client got. */
+  async forward(ctx: RequestContext): Promise<number> {
+    const { req, res, user, target, body, access, gone } = ctx;
+    const route = ctx.route as NonNullable<RequestContext['route']>;
+    const stats = ctx.runtime.stats;
+    const set = route.backends;
+    const canRetry = body.kind === 'none' || (body.kind === 'whole' && body.data.length <= this.#opts.maxRequestBodySizeToRetry);
+    const payload = body.kind === 'whole' ? body.data : body.kind === 'stream' ? body.stream : null;
+    const ip = clientIp(req);
+    const respOpts = {
+      responseHeaders: route.responseHeaders,
+      extraResponseHeaders: this.#opts.securityHeaders,
+      retryStatusCodes: canRetry ? set.retryStatusCodes : EMPTY,
+      responseFilter: ctx.responseFilter,
+    };
+    const attempts = set.backends.length;
+    const tried = new Set<Backend>();
+    for (let i = 0; i < attempts; i++) {
+      const backend: Backend = set.acquire(Date.now(), tried);
+      tried.add(backend);
+      let t: BackendTarget = backend.target;
+      if (access !== null && t.template !== null && t.template.hasPlaceholders) {
+        try { t = renderTarget(t, access); } catch (err) {
+          set.release(backend);
+          if (err instanceof JwtPlaceholderValueError) return this.#refuseUnsafeClaim(req, res, err);
+          throw err;
+        }
+      }
+      const host = route.keepOriginalHost ? (req.headers.host ?? t.host) : (route.hostOverride ?? t.host);
+      const out: OutgoingRequest = {
+        method: req.method ?? 'GET',
+        path: ctx.isDefaultUrl ? buildDefaultUrlPath(t, target) : buildTargetPath(t, target, route.dropSrcPathPrefixParts, route.mergeQueryArgs),
+        headers: buildRequestHeaders(req, ctx.headerOps, { clientIp: ip, removeXffValue: this.#opts.removeXffValue, host, bodyInMemory: Buffer.isBuffer(payload) }),
+        body: payload,
+      };
+      stats.backendRequests++;
+      let result = await attempt(backend.dispatcher, out, res, respOpts, gone);
+      if (result.kind === 'failed' && canRetry && TRIVIAL_NET_ERRORS.has(errCode(result.error))) {
+        stats.backendRequests++;
+        result = await attempt(backend.dispatcher, out, res, respOpts, gone);
+      }
+      set.release(backend);
+      switch (result.kind) {
+        case 'responded':
+          if (!result.complete) stats.errors++;
+          return result.status;
+        case 'client-gone':
+          this.#metrics.requestError('client_canceled');
+          return 499;
+        case 'filter-failed':
+          // The backend is healthy; its answer just cannot be scoped to the tenant. Fail closed
+          // without taking the backend out of rotation.
+          stats.errors++;
+          this.#log.warn(`cannot filter the response of ${safeUrl(t.display)} for the tenant: ${result.error.message}`, { user: user.logName });
+          return refuse(res, this.#metrics, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
+        case 'retry-status':
+          stats.backendErrors++;
+          set.markBroken(backend, Date.now()); // as vmauth: skipped for -failTimeout like a failed backend
+          this.#log.warn(`request to ${safeUrl(t.display)} failed with status ${result.status} listed in retry_status_codes; retrying at another backend`, { user: user.logName });
+          continue;
+        case 'failed': {
+          stats.backendErrors++;
+          set.markBroken(backend, Date.now());
+          if (!canRetry) {
+            stats.errors++;
+            return refuse(res, this.#metrics, 'backend_error_no_retry', `cannot proxy the request to ${safeUrl(t.display)}: ${result.error.message}`);
+          }
+          this.#log.warn(`request to ${safeUrl(t.display)} failed: ${result.error.message}; retrying at another backend`, { user: user.logName });
+          continue;
+        }
+      }
+    }
+    stats.errors++;
+    return refuse(res, this.#metrics, 'backends_unavailable',
+      `all the ${attempts} backends for the user ${JSON.stringify(user.logName)} are unavailable for proxying the request`);
+  }
+}
+
+/** A JWT user's backend, with the url_prefix placeholders filled from the token's vm_access. */
+function renderTarget(t: BackendTarget, access: VmAccess): BackendTarget {
+  const url = renderUrlPrefix(t.template as NonNullable<BackendTarget['template']>, access);
+  const rawQuery = url.search.slice(1);
+  return { ...t, basePath: unescape(url.pathname, false) ?? url.pathname, rawQuery, query: parseQuery(rawQuery) };
+}
+
+function errCode(err: Error): string {
+  return (err as { code?: string }).code ?? '';
+}
+
+/** A backend URL for messages: no query string, which may hold secrets such as auth keys. */
+function safeUrl(display: string): string {
+  const q = display.indexOf('?');
+  return q < 0 ? display : display.slice(0, q);
+}

@@ -1,0 +1,55 @@
+// Everything one proxied request carries through the pipeline. Each stage reads what the stages
+// before it settled and adds its own result, so no stage needs a list of positional parameters.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CompiledConfig, CompiledUser, HeaderOp, RouteOptions } from '../config/model.ts';
+import type { ResponseFilter } from '../enforce/tenant/policy.ts';
+import type { VmAccess } from '../identify/jwt/index.ts';
+import { ClientWatch } from '../limit/client-watch.ts';
+import type { UserRuntime } from '../limit/user-runtime.ts';
+import type { RequestTarget } from '../route/request-target.ts';
+import type { BufferedBody } from './request-body.ts';
+
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** performance.now() when the request arrived. */
+  readonly start: number;
+  /** The config snapshot the request started with; a reload never changes it mid-request. */
+  readonly config: CompiledConfig;
+  /** One -maxQueueDuration budget (performance.now() ms) for every wait before forwarding. */
+  readonly deadline: number;
+  /** Set when the client disconnects before the response is complete. */
+  readonly gone: ClientWatch;
+  target: RequestTarget;
+  // identify
+  user: CompiledUser;
+  access: VmAccess | null;
+  runtime: UserRuntime;
+  // admit
+  body: BufferedBody;
+  // route
+  route: RouteOptions | null;
+  isDefaultUrl: boolean;
+  headerOps: readonly HeaderOp[];
+  // enforce
+  responseFilter: ResponseFilter | undefined;
+  // observe
+  status: number;
+}
+
+export function newRequestContext(req: IncomingMessage, res: ServerResponse, start: number, config: CompiledConfig, target: RequestTarget, queueMs: number, user: CompiledUser, access: VmAccess | null, runtime: UserRuntime): RequestContext {
+  return {
+    req, res, start, config, target, user, access, runtime,
+    deadline: start + queueMs,
+    gone: new ClientWatch(),
+    body: NO_BODY,
+    route: null,
+    isDefaultUrl: false,
+    headerOps: EMPTY_OPS,
+    responseFilter: undefined,
+    status: 0,
+  };
+}
+
+const NO_BODY: BufferedBody = { kind: 'none' };
+const EMPTY_OPS: readonly HeaderOp[] = [];
