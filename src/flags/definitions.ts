@@ -110,6 +110,11 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
   f('loggerJSONFields', 'string', '', 'Renames fields of JSON log lines.', 'planned'),
   f('loggerMaxArgLen', 'int', '5000', 'Longest logged argument before it is shortened.', 'no-effect'),
 
+  // Audit log
+  f('auditLog', 'string', '', 'tenantgate: write the audit log (JSON lines: refusals, tenant-enforced requests, reloads, rejected JWTs) to stdout or this file; empty disables it.'),
+  f('auditLog.maxSize', 'bytes', '100MiB', 'tenantgate: rename the audit log file to FILE.1 once it is larger than this; 0 never rotates (use logrotate and SIGHUP).'),
+  f('auditLog.queryText', 'bool', 'false', 'tenantgate: include the enforced query text in audit lines; by default only its SHA-256 is written.'),
+
   // Metrics
   f('metrics.exposeMetadata', 'bool', 'false', 'Accepted for compatibility; tenantgate always exposes TYPE and HELP lines.', 'no-effect'),
   f('pushmetrics.url', 'strings', '', 'Push /metrics to these URLs (e.g. http://vm:8428/api/v1/import/prometheus) every -pushmetrics.interval; kept secret at /flags.'),

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayOptions } from '../gateway/options.ts';
 import type { RequestContext } from '../gateway/request-context.ts';
 import { refuse } from '../gateway/respond.ts';
+import { REFUSALS, type RefusalCode } from '../errors/catalogue.ts';
 import { JwtPlaceholderValueError, renderUrlPrefix, type VmAccess } from '../identify/jwt/index.ts';
 import { parseQuery, unescape } from '../lib/go-url.ts';
 import type { Logger } from '../observe/logger.ts';
@@ -35,6 +36,11 @@ export class Forwarder {
     this.#refuseUnsafeClaim = refuseUnsafeClaim;
   }
 
+  #refuse(ctx: RequestContext, code: RefusalCode, message: string): number {
+    ctx.reason = REFUSALS[code].reason;
+    return refuse(ctx.res, this.#metrics, code, message);
+  }
+
   /** Sends the request to a backend of `ctx.route`; returns the status the client got. */
   async forward(ctx: RequestContext): Promise<number> {
     const { req, res, user, target, body, access, gone } = ctx;
@@ -59,8 +65,9 @@ export class Forwarder {
       if (access !== null && t.template !== null && t.template.hasPlaceholders) {
         try { t = renderTarget(t, access); } catch (err) {
           set.release(backend);
-          if (err instanceof JwtPlaceholderValueError) return this.#refuseUnsafeClaim(req, res, err);
-          throw err;
+          if (!(err instanceof JwtPlaceholderValueError)) throw err;
+          ctx.reason = REFUSALS.jwt_claim_unsafe.reason;
+          return this.#refuseUnsafeClaim(req, res, err);
         }
       }
       const host = route.keepOriginalHost ? (req.headers.host ?? t.host) : (route.hostOverride ?? t.host);
@@ -83,13 +90,14 @@ export class Forwarder {
           return result.status;
         case 'client-gone':
           this.#metrics.requestError('client_canceled');
+          ctx.reason = 'client_canceled';
           return 499;
         case 'filter-failed':
           // The backend is healthy; its answer just cannot be scoped to the tenant. Fail closed
           // without taking the backend out of rotation.
           stats.errors++;
           this.#log.warn(`cannot filter the response of ${safeUrl(t.display)} for the tenant: ${result.error.message}`, { user: user.logName });
-          return refuse(res, this.#metrics, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
+          return this.#refuse(ctx, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
         case 'retry-status':
           stats.backendErrors++;
           set.markBroken(backend, Date.now()); // as vmauth: skipped for -failTimeout like a failed backend
@@ -100,7 +108,7 @@ export class Forwarder {
           set.markBroken(backend, Date.now());
           if (!canRetry) {
             stats.errors++;
-            return refuse(res, this.#metrics, 'backend_error_no_retry', `cannot proxy the request to ${safeUrl(t.display)}: ${result.error.message}`);
+            return this.#refuse(ctx, 'backend_error_no_retry', `cannot proxy the request to ${safeUrl(t.display)}: ${result.error.message}`);
           }
           this.#log.warn(`request to ${safeUrl(t.display)} failed: ${result.error.message}; retrying at another backend`, { user: user.logName });
           continue;
@@ -108,7 +116,7 @@ export class Forwarder {
       }
     }
     stats.errors++;
-    return refuse(res, this.#metrics, 'backends_unavailable',
+    return this.#refuse(ctx, 'backends_unavailable',
       `all the ${attempts} backends for the user ${JSON.stringify(user.logName)} are unavailable for proxying the request`);
   }
 }

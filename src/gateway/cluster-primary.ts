@@ -11,6 +11,7 @@ import { closeAllDispatchers } from '../forward/dispatchers.ts';
 import type { MetricsSnapshot } from '../observe/metrics-snapshot.ts';
 import { isMessage, WORKER_COUNT_ENV, WORKER_SLOT_ENV, type ReloadState, type ToPrimary, type ToWorker } from './cluster-protocol.ts';
 import type { ServeContext } from './serve.ts';
+import { configDigest } from '../observe/audit-reload.ts';
 
 /** A worker that dies more often than this within RESTART_WINDOW_MS stops the whole gateway. */
 const MAX_RESTARTS = 5;
@@ -91,6 +92,7 @@ export async function runPrimary(ctx: ServeContext, count: number, argv: readonl
     const fail = async (message: string) => {
       state = { ...state, total, errors: state.errors + 1, successful: 0 };
       await Promise.all(started().map((s) => ask(s, { t: 'abort', seq, state }, 'committed', seq, COMMIT_TIMEOUT_MS)));
+      ctx.audit?.record({ event: 'reload', trigger: why, result: 'failed', old_sha256: configDigest(text), error: message.split('\n', 1)[0] });
       log.error(`failed to reload -auth.config=${JSON.stringify(source)} (${why}); every worker keeps the last successfully loaded config; error:\n${message}`);
       return false;
     };
@@ -110,7 +112,10 @@ export async function runPrimary(ctx: ServeContext, count: number, argv: readonl
         if (r.kind === 'ok' && !r.msg.ok) return fail(r.msg.error);
         if (r.kind === 'ok') users = r.msg.users;
       }
+      ctx.audit?.record({ event: 'reload', trigger: why, result: 'applied', old_sha256: configDigest(text), new_sha256: configDigest(next) });
       text = next;
+    } else {
+      ctx.audit?.record({ event: 'reload', trigger: why, result: 'unchanged', old_sha256: configDigest(text) });
     }
     state = { total, errors: state.errors, successful: 1, successSeconds: changed ? Math.floor(Date.now() / 1000) : state.successSeconds };
     // Waiting for every worker's acknowledgement makes "/-/reload answered 200" mean "every worker swapped".
@@ -224,7 +229,7 @@ export async function runPrimary(ctx: ServeContext, count: number, argv: readonl
   cluster.setupPrimary({ args: [...argv], serialization: 'advanced' });
   for (const s of slots) fork(s);
 
-  const onHup = () => { log.info('SIGHUP received; reloading -auth.config in every worker'); void reloadAll('SIGHUP'); };
+  const onHup = () => { log.info('SIGHUP received; reloading -auth.config in every worker'); ctx.audit?.reopen(); void reloadAll('SIGHUP'); };
   const onTerm = (signal: string) => () => {
     if (phase === 'stopping') return;
     log.info(`received ${signal}; draining ${count} workers`);
@@ -243,6 +248,7 @@ export async function runPrimary(ctx: ServeContext, count: number, argv: readonl
   process.off('SIGHUP', onHup);
   process.off('SIGTERM', onSigterm);
   process.off('SIGINT', onSigint);
+  await ctx.audit?.close();
   log.info(code === 0 ? 'stopped tenantgate' : 'stopped tenantgate after a failure');
   return code;
 }

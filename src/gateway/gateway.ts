@@ -35,12 +35,16 @@ import type { GatewayOptions } from './options.ts';
 import { bufferBody, hasBody, readWholeBody, WHOLE_BODY_MAX, type BufferedBody } from './request-body.ts';
 import { newRequestContext, type RequestContext } from './request-context.ts';
 import { refuse, sendText } from './respond.ts';
+import { REFUSALS, type RefusalCode } from '../errors/catalogue.ts';
+import type { AuditLog } from '../observe/audit-log.ts';
+import { auditRequest, pathOnly } from '../observe/audit-request.ts';
 
 export class Gateway {
   #config: CompiledConfig;
   readonly #opts: GatewayOptions;
   readonly #metrics: Metrics;
   readonly #log: Logger;
+  readonly #audit: AuditLog | null;
   readonly #global: Semaphore;
   readonly #identifier: RequestIdentifier;
   readonly #forwarder: Forwarder;
@@ -50,8 +54,9 @@ export class Gateway {
   /** Which user each client connection counts against (for -maxConnectionsPerUser). */
   readonly #connectionOwners = new WeakMap<Socket, UserRuntime>();
 
-  constructor(config: CompiledConfig, opts: GatewayOptions, metrics: Metrics, log: Logger) {
+  constructor(config: CompiledConfig, opts: GatewayOptions, metrics: Metrics, log: Logger, audit: AuditLog | null = null) {
     this.#opts = opts;
+    this.#audit = audit;
     this.#metrics = metrics;
     this.#log = log;
     this.#global = new Semaphore(opts.maxConcurrentRequests);
@@ -97,12 +102,14 @@ export class Gateway {
     // listen
     const target = parseRequestTarget(req.url ?? '/');
     if (target === null) {
-      refuse(res, this.#metrics, 'bad_request_target', 'cannot parse the request path: invalid percent-encoding');
+      const status = refuse(res, this.#metrics, 'bad_request_target', 'cannot parse the request path: invalid percent-encoding');
+      this.#auditAnonymous(req, null, status, 'bad_request_target');
       return;
     }
     const config = this.#config;
     if (config.ipFilter !== null && !this.#ipAllowed(config.ipFilter, req)) {
-      refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied');
+      const status = refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied');
+      this.#auditAnonymous(req, null, status, 'ip_denied');
       return;
     }
     // identify
@@ -116,6 +123,7 @@ export class Gateway {
     if (id.kind === 'missing') {
       const status = refuse(res, this.#metrics, 'missing_auth', "missing 'Authorization' request header", { 'www-authenticate': 'Basic realm="Restricted"' });
       this.#access(config.unauthorizedUser, req, status, start, 'unauthorized');
+      this.#auditAnonymous(req, null, status, 'missing_auth');
       return;
     }
     void this.#rejectInvalidCredentials(req, res, config.unauthorizedUser, start);
@@ -158,7 +166,7 @@ export class Gateway {
   #authorize(ctx: RequestContext): boolean {
     const f = ctx.user.ipFilter;
     if (f === null || this.#ipAllowed(f, ctx.req)) return true;
-    ctx.status = refuse(ctx.res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this user');
+    this.#refuse(ctx, 'ip_denied', 'access from this IP address is denied for this user');
     return false;
   }
 
@@ -174,7 +182,7 @@ export class Gateway {
     if (!runtime.claimConnection(req.socket, this.#connectionOwners)) {
       res.shouldKeepAlive = false;
       runtime.stats.limitReached++;
-      ctx.status = refuse(res, this.#metrics, 'user_connection_limit',
+      this.#refuse(ctx, 'user_connection_limit',
         `the user ${user.logName} already has -maxConnectionsPerUser=${opts.maxConnectionsPerUser} open connections`, { 'retry-after': '10' });
       return false;
     }
@@ -183,12 +191,12 @@ export class Gateway {
     const maxBuf = Math.max(opts.requestBufferSize, opts.maxRequestBodySizeToRetry);
     const declared = declaredLength(req);
     if (policy !== null && declared > policy.maxBodyBytes) {
-      ctx.status = refuse(res, this.#metrics, 'tenant_body_too_large', `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads`);
+      this.#refuse(ctx, 'tenant_body_too_large', `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads`);
       return false;
     }
     const bytes = policy !== null ? (declared >= 0 ? declared : policy.maxBodyBytes) : declared > 0 && declared <= Math.max(maxBuf, WHOLE_BODY_MAX) ? declared : maxBuf;
     if (!runtime.reserveBytes(bytes)) {
-      ctx.status = refuse(res, this.#metrics, 'user_buffer_limit',
+      this.#refuse(ctx, 'user_buffer_limit',
         `the user ${user.logName} already holds ${runtime.bufferedBytes} bytes of request bodies in memory; -maxBufferedBytesPerUser=${opts.maxBufferedBytesPerUser}`, { 'retry-after': '10' });
       return false;
     }
@@ -200,20 +208,20 @@ export class Gateway {
       const reading = readWholeBody(body, policy.maxBodyBytes, Math.max(0, ctx.deadline - performance.now()));
       const whole = reading instanceof Promise ? await reading : reading;
       if (whole === 'too-large') {
-        ctx.status = refuse(res, this.#metrics, 'tenant_body_too_large', `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads`);
+        this.#refuse(ctx, 'tenant_body_too_large', `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads`);
         return false;
       }
       body = whole === 'timeout' ? { kind: 'timeout', bytes: -1 } : whole === 'error' ? { kind: 'error', error: new Error('cannot read the rest of the body') } : whole === null ? NO_BODY : { kind: 'whole', data: whole };
     }
     this.#metrics.bufferBody.observe((performance.now() - bufferStart) / 1000);
     if (body.kind === 'timeout') {
-      ctx.status = refuse(res, this.#metrics, 'reject_slow_client',
+      this.#refuse(ctx, 'reject_slow_client',
         `reject request from the user ${user.logName} because the request body couldn't be read in -maxQueueDuration=${opts.maxQueueDurationMs / 1000}s${body.bytes >= 0 ? `; read ${body.bytes} bytes` : ''}`);
       req.destroy();
       return false;
     }
     if (body.kind === 'error') {
-      ctx.status = refuse(res, this.#metrics, 'body_read_error', `cannot read request body: ${body.error.message}`);
+      this.#refuse(ctx, 'body_read_error', `cannot read request body: ${body.error.message}`);
       return false;
     }
     if (body.kind === 'stream') watchStreamIdle(req, opts.requestBodyIdleTimeoutMs);
@@ -230,18 +238,18 @@ export class Gateway {
     const queueSeconds = this.#opts.maxQueueDurationMs / 1000;
     held.user = runtime.limit.tryAcquire() || await runtime.limit.acquire(ctx.deadline - performance.now(), gone);
     if (!held.user) {
-      if (gone.aborted) { this.#metrics.requestError('client_canceled'); return false; }
+      if (gone.aborted) { this.#metrics.requestError('client_canceled'); ctx.reason = 'client_canceled'; return false; }
       runtime.stats.limitReached++;
-      ctx.status = refuse(res, this.#metrics, 'concurrency_limit',
+      this.#refuse(ctx, 'concurrency_limit',
         `cannot start executing the request during -maxQueueDuration=${queueSeconds}s because ${runtime.limit.capacity} concurrent requests from the user ${user.logName} are executed`,
         { 'retry-after': '10' });
       return false;
     }
     held.global = this.#global.tryAcquire() || await this.#global.acquire(ctx.deadline - performance.now(), gone);
     if (!held.global) {
-      if (gone.aborted) { this.#metrics.requestError('client_canceled'); return false; }
+      if (gone.aborted) { this.#metrics.requestError('client_canceled'); ctx.reason = 'client_canceled'; return false; }
       this.#metrics.inc('vmauth_concurrent_requests_limit_reached_total');
-      ctx.status = refuse(res, this.#metrics, 'concurrency_limit',
+      this.#refuse(ctx, 'concurrency_limit',
         `cannot start executing the request during -maxQueueDuration=${queueSeconds}s because -maxConcurrentRequests=${this.#global.capacity} concurrent requests are executed`,
         { 'retry-after': '10' });
       return false;
@@ -262,18 +270,18 @@ export class Gateway {
       // A request without credentials that unauthorized_user cannot route must be asked for
       // credentials: another user may have that route (vmauth issue 5236).
       if ((user.kind === 'unauthorized' || user.kind === 'auth_token') && ctx.config.usersByCredential.size > 0) {
-        ctx.status = refuse(res, this.#metrics, 'missing_auth', "missing 'Authorization' request header", { 'www-authenticate': 'Basic realm="Restricted"' });
+        this.#refuse(ctx, 'missing_auth', "missing 'Authorization' request header", { 'www-authenticate': 'Basic realm="Restricted"' });
         return false;
       }
       ctx.runtime.stats.errors++;
       const dump = user.dumpRequestOnErrors ? ' ' + debugInfo(req, target) : '';
       if (user.dumpRequestOnErrors) this.#log.warn(`user ${user.logName} missing route for ${JSON.stringify(targetString(target))}${dump}`);
-      ctx.status = refuse(res, this.#metrics, 'missing_route', `missing route for ${JSON.stringify(targetString(target))}${dump}`);
+      this.#refuse(ctx, 'missing_route', `missing route for ${JSON.stringify(targetString(target))}${dump}`);
       return false;
     }
     const route = ctx.route;
     if (route.ipFilter !== null && !this.#ipAllowed(route.ipFilter, req)) {
-      ctx.status = refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this route');
+      this.#refuse(ctx, 'ip_denied', 'access from this IP address is denied for this route');
       return false;
     }
     ctx.headerOps = route.requestHeaders;
@@ -283,6 +291,7 @@ export class Gateway {
       } catch (err) {
         if (!(err instanceof JwtPlaceholderValueError)) throw err;
         ctx.status = this.#refuseUnsafeClaim(req, res, err);
+        ctx.reason = REFUSALS.jwt_claim_unsafe.reason;
         return false;
       }
     }
@@ -302,29 +311,45 @@ export class Gateway {
         ctx.body = d.body;
         ctx.headerOps = d.headerOps;
         ctx.responseFilter = d.responseFilter;
+        ctx.tenantAccess = d.access;
         return true;
       case 'body':
-        ctx.status = refuse(ctx.res, this.#metrics, d.code, d.message);
+        this.#refuse(ctx, d.code, d.message);
         if (d.code === 'reject_slow_client') ctx.req.destroy();
         return false;
       case 'refuse':
         this.#metrics.requestError(d.reason);
         sendText(ctx.res, d.status, d.message);
         ctx.status = d.status;
+        ctx.reason = d.reason;
         return false;
     }
   }
 
-  /** observe: duration and the access log line. */
+  /** observe: duration, the access log line and the audit trail. */
   #observe(ctx: RequestContext): void {
     ctx.runtime.stats.duration.observe((performance.now() - ctx.start) / 1000);
     this.#access(ctx.user, ctx.req, ctx.status, ctx.start, ctx.user.logName);
+    if (this.#audit !== null) auditRequest(this.#audit, ctx);
+  }
+
+  /** Answers the request from the gateway's error catalogue; always false, to end the stage. */
+  #refuse(ctx: RequestContext, code: RefusalCode, message: string, headers?: Record<string, string>): false {
+    ctx.status = refuse(ctx.res, this.#metrics, code, message, headers);
+    ctx.reason = REFUSALS[code].reason;
+    return false;
+  }
+
+  /** A refusal before the caller is known (bad target, IP filter, missing or invalid credentials). */
+  #auditAnonymous(req: IncomingMessage, user: CompiledUser | null, status: number, code: RefusalCode): void {
+    this.#audit?.record({ event: 'refusal', user: user?.logName ?? '', method: req.method ?? '', path: pathOnly(req.url), status, reason: REFUSALS[code].reason, remote_addr: clientAddr(req) });
   }
 
   #jwtRefused(req: IncomingMessage, r: JwtRefusal): void {
     this.#metrics.requestError(r.code.toLowerCase().replace(/^err_/, ''));
     // Every refused token is logged with its reason; never the token or its claims.
     this.#log.warn(`JWT refused: ${r.code}: ${r.detail}`, { remote_addr: clientAddr(req), request_uri: redactUri(req.url ?? '') });
+    this.#audit?.record({ event: 'jwt_rejected', reason_code: r.code, method: req.method ?? '', path: pathOnly(req.url), remote_addr: clientAddr(req) });
   }
 
   async #rejectInvalidCredentials(req: IncomingMessage, res: ServerResponse, uu: CompiledUser | null, start: number): Promise<void> {
@@ -343,6 +368,7 @@ export class Gateway {
     }
     sendText(res, 401, 'Unauthorized');
     this.#access(uu, req, 401, start, 'unauthorized');
+    this.#auditAnonymous(req, null, 401, 'invalid_auth_token');
   }
 
   #crashed(res: ServerResponse, err: unknown): void {

@@ -9,6 +9,7 @@ import { loadConfig } from '../config/load.ts';
 import { FlagError, parseFlags, usageText, type ParsedFlags } from '../flags/parse.ts';
 import { closeAllDispatchers } from '../forward/dispatchers.ts';
 import { httpAuthHeaders } from '../observe/access-log.ts';
+import { AuditLog } from '../observe/audit-log.ts';
 import { Logger } from '../observe/logger.ts';
 import { VERSION } from '../version.ts';
 import { WORKER_SLOT_ENV } from './cluster-protocol.ts';
@@ -65,6 +66,13 @@ function gatewayOptions(f: ParsedFlags, compile: CompileDefaults): GatewayOption
     securityHeaders: security,
     compile,
   };
+}
+
+/** -auditLog: null when unset. The process that is not a worker rotates the file by size. */
+function openAuditLog(f: ParsedFlags, rotates: boolean): AuditLog | null {
+  const destination = f.string('auditLog');
+  if (destination === '') return null;
+  return new AuditLog({ destination, maxSizeBytes: f.bytes('auditLog.maxSize'), queryText: f.bool('auditLog.queryText'), rotates });
 }
 
 /** -workers: 0 (the default) means one worker per CPU available to the process. */
@@ -127,7 +135,14 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
     }
   }
 
-  const ctx: ServeContext = { flags, log, source, compile, opts };
+  let audit: AuditLog | null;
+  try {
+    audit = openAuditLog(flags, !worker);
+  } catch (err) {
+    log.error(`cannot open -auditLog=${JSON.stringify(flags.string('auditLog'))}: ${(err as Error).message}`);
+    return 1;
+  }
+  const ctx: ServeContext = { flags, log, source, compile, opts, audit };
   // node:cluster is loaded only when more than one worker is asked for: -workers=1 is today's
   // single process with no IPC anywhere near the request path.
   if (worker) {
@@ -156,7 +171,7 @@ async function runSingle(ctx: ServeContext): Promise<number> {
   const serving = await startServing(ctx, loaded, null);
   if (serving === null) return 1;
 
-  process.on('SIGHUP', () => { log.info('SIGHUP received; reloading -auth.config'); void serving.reloadFromSource('SIGHUP'); });
+  process.on('SIGHUP', () => { log.info('SIGHUP received; reloading -auth.config'); ctx.audit?.reopen(); void serving.reloadFromSource('SIGHUP'); });
   const interval = flags.duration('configCheckInterval');
   const ticker = interval > 0 ? setInterval(() => void serving.reloadFromSource('-configCheckInterval'), interval) : undefined;
 

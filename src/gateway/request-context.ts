@@ -33,8 +33,12 @@ export interface RequestContext {
   headerOps: readonly HeaderOp[];
   // enforce
   responseFilter: ResponseFilter | undefined;
+  /** How the tenant policy classified the request (read, write, allowed_path), or ''. */
+  tenantAccess: string;
   // observe
   status: number;
+  /** The refusal reason (metric label) when the gateway answered by itself; '' otherwise. */
+  reason: string;
 }
 
 export function newRequestContext(req: IncomingMessage, res: ServerResponse, start: number, config: CompiledConfig, target: RequestTarget, queueMs: number, user: CompiledUser, access: VmAccess | null, runtime: UserRuntime): RequestContext {
@@ -47,7 +51,9 @@ export function newRequestContext(req: IncomingMessage, res: ServerResponse, sta
     isDefaultUrl: false,
     headerOps: EMPTY_OPS,
     responseFilter: undefined,
+    tenantAccess: '',
     status: 0,
+    reason: '',
   };
 }
 

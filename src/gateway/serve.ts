@@ -15,6 +15,8 @@ import { closeAllDispatchers } from '../forward/dispatchers.ts';
 import { handleInternal, mayBeInternal, type InternalRoutesOptions } from '../listen/internal-routes.ts';
 import { openListener, type Listener } from '../listen/listeners.ts';
 import type { Logger } from '../observe/logger.ts';
+import type { AuditLog } from '../observe/audit-log.ts';
+import { configDigest } from '../observe/audit-reload.ts';
 import { Metrics } from '../observe/metrics.ts';
 import { parseRequestTarget } from '../route/request-target.ts';
 import { VERSION } from '../version.ts';
@@ -29,6 +31,8 @@ export interface ServeContext {
   readonly source: string;
   readonly compile: CompileDefaults;
   readonly opts: GatewayOptions;
+  /** -auditLog, or null. */
+  readonly audit: AuditLog | null;
 }
 
 export interface LoadedConfig {
@@ -63,7 +67,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
   for (const level of ['info', 'warn', 'error'] as const) metrics.gauge(`vm_log_messages_total{level="${level}"}`, () => log.counts[level]);
   let tcpConns = 0;
   metrics.gauge('vm_tcplistener_conns', () => tcpConns);
-  const gateway = new Gateway(loaded.config, opts, metrics, log);
+  const gateway = new Gateway(loaded.config, opts, metrics, log, ctx.audit);
   metrics.set('vmauth_config_last_reload_successful', 1);
   metrics.set('vmauth_config_last_reload_success_timestamp_seconds', Math.floor(Date.now() / 1000));
   metrics.set('vmauth_config_last_reload_total', 0);
@@ -80,13 +84,17 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
           const next = parseConfigText(text, source, compile);
           await next.jwt?.authenticator.ready();
           gateway.swapConfig(next);
+          ctx.audit?.record({ event: 'reload', trigger: why, result: 'applied', old_sha256: configDigest(serving.text), new_sha256: configDigest(text) });
           serving.text = text;
           metrics.set('vmauth_config_last_reload_success_timestamp_seconds', Math.floor(Date.now() / 1000));
           log.info(`reloaded -auth.config=${JSON.stringify(source)} (${why}): ${gateway.config.users.length} users`);
+        } else {
+          ctx.audit?.record({ event: 'reload', trigger: why, result: 'unchanged', old_sha256: configDigest(serving.text) });
         }
         metrics.set('vmauth_config_last_reload_successful', 1);
         return true;
       } catch (err) {
+        ctx.audit?.record({ event: 'reload', trigger: why, result: 'failed', old_sha256: configDigest(serving.text), error: firstLine((err as Error).message) });
         metrics.set('vmauth_config_last_reload_successful', 0);
         metrics.inc('vmauth_config_last_reload_errors_total');
         log.error(`failed to reload -auth.config=${JSON.stringify(source)} (${why}); using the last successfully loaded config; error:\n${(err as Error).message}`);
@@ -104,7 +112,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
     flagsAuthKey: secretFlag(flags.string('flagsAuthKey')),
     basicAuth: flags.string('httpAuth.username') === '' ? null : { username: flags.string('httpAuth.username'), password: secretFlag(flags.string('httpAuth.password')) },
     describeFlags: () => flags.describe(),
-    reload: cluster === null ? () => reloadFromSource('/-/reload') : () => cluster.requestReload('/-/reload'),
+    reload: cluster === null ? (ip) => reloadFromSource(`/-/reload from ${ip}`) : (ip) => cluster.requestReload(`/-/reload from ${ip}`),
     shutdownDeadline: () => shutdownDeadline,
   };
   const cors = !opts.disableCors;
@@ -190,11 +198,18 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
       }
       await Promise.all(listeners.map((l) => l.close(flags.duration('http.maxGracefulShutdownDuration'))));
       await pusher?.stop();
+      await ctx.audit?.close();
       gateway.config.jwt?.authenticator.close();
       await closeAllDispatchers();
     },
   };
   return serving;
+}
+
+/** A config error's first line: enough to say what failed, never a multi-line dump. */
+function firstLine(s: string): string {
+  const i = s.indexOf('\n');
+  return i < 0 ? s : s.slice(0, i);
 }
 
 /** vmauth's secret flags may name a file (`file:///path`) holding the value. */

@@ -7,6 +7,7 @@ import { normalizeIp } from '../authorize/ip-filter.ts';
 import { parseQuery } from '../lib/go-url.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import { sendText } from '../gateway/respond.ts';
+import { clientIp } from './client-address.ts';
 
 export interface InternalRoutesOptions {
   readonly metrics: Metrics;
@@ -16,7 +17,8 @@ export interface InternalRoutesOptions {
   /** -httpAuth.username / -httpAuth.password: Basic auth for endpoints whose auth key is unset. */
   readonly basicAuth: { readonly username: string; readonly password: string } | null;
   readonly describeFlags: () => string[];
-  readonly reload: () => Promise<boolean>;
+  /** Reload the config; the argument is the requesting client's IP, for the log and audit trail. */
+  readonly reload: (clientIp: string) => Promise<boolean>;
   /** Epoch ms until which /health reports the shutdown delay, or 0. */
   readonly shutdownDeadline: () => number;
 }
@@ -102,7 +104,7 @@ export function handleInternal(path: string, req: IncomingMessage, res: ServerRe
     case '/-/reload':
       if (!authorized(req, res, o.reloadAuthKey, 'reloadAuthKey', true, o)) return true;
       o.metrics.inc('vmauth_http_requests_total{path="/-/reload"}');
-      o.reload().then((ok) => {
+      o.reload(clientIp(req)).then((ok) => {
         if (ok) { res.writeHead(200); res.end(); } else sendText(res, 400, 'config reload failed; the previous config stays in use (see the log for the error)');
       }, (err: Error) => sendText(res, 500, err.message));
       return true;

@@ -15,6 +15,8 @@ export interface EnforcedRequest {
   readonly body: BufferedBody;
   readonly headerOps: readonly HeaderOp[];
   readonly responseFilter: ResponseFilter | undefined;
+  /** The endpoint's classification, for the audit trail. */
+  readonly access: string;
 }
 
 /** A refusal from the gateway's own catalogue (body limits), as opposed to the policy's. */
@@ -56,6 +58,7 @@ export async function applyTenantPolicy(policy: TenantPolicy, input: PolicyInput
     body: newBody === null ? NO_BODY : { kind: 'whole', data: newBody },
     headerOps: [...headerOps.filter((h) => !overridden.has(h.lower)), ...ops],
     responseFilter: d.responseFilter,
+    access: d.access ?? 'unknown',
   };
 }
 

@@ -97,7 +97,7 @@ export class CompiledTenantPolicy implements TenantPolicy {
     const cfg = this.config;
     const path = this.#drop > 0 ? dropPrefixParts(req.path, this.#drop) : req.path;
     const method = req.method.toUpperCase();
-    if (this.#allow.length > 0 && this.#allow.some((m) => m.test(path))) return this.#allowed(req, method);
+    if (this.#allow.length > 0 && this.#allow.some((m) => m.test(path))) return classified('allowed_path', this.#allowed(req, method));
     const ep = classifyRequest(cfg.enforce, path, method);
     if (ep === null) {
       return refuse(403, 'tenant_path_not_allowed', `${path || '/'} is not an endpoint tenantgate can scope to a tenant (enforce: ${cfg.enforce}); ask the operator to allow it with tenant.allow_paths if it exposes no tenant data`);
@@ -106,6 +106,11 @@ export class CompiledTenantPolicy implements TenantPolicy {
     if (ep.api === 'logs_tenant_ids') return refuse(403, 'tenant_logs_tenant_ids', '/select/tenant_ids lists every tenant and is not available to tenant users');
     if (cfg.enforce === 'victoriametrics') checkCluster(ep, cfg, req);
     if (!ep.methods.includes(method)) return refuse(405, 'tenant_method_not_allowed', `${method} is not allowed on ${path}; use ${ep.methods.join(' or ')}`);
+    return classified(ep.access, this.#enforceEndpoint(ep, req));
+  }
+
+  #enforceEndpoint(ep: Endpoint, req: TenantRequest): TenantDecision {
+    const cfg = this.config;
     if (cfg.enforce === 'victorialogs') {
       const scope = logsScope(cfg, req.access);
       this.#checkMode(ep, scope);
@@ -136,6 +141,11 @@ export class CompiledTenantPolicy implements TenantPolicy {
     this.#checkMode({ access, api: 'vm_read', methods: [], cluster: null }, m.scope);
     return { kind: 'forward', rawQuery: req.rawQuery, removeHeaders: TENANT_HEADERS };
   }
+}
+
+/** Marks a forward decision with the endpoint's classification, for the audit trail. */
+function classified(access: string, d: TenantDecision): TenantDecision {
+  return d.kind === 'forward' ? { ...d, access } : d;
 }
 
 export function compileTenantPolicy(raw: unknown, path: ConfigPath, context: TenantPolicyContext = {}): TenantPolicy {

@@ -47,6 +47,8 @@ export interface TenantForward {
   /** Lower-case names of client headers to drop. */
   readonly removeHeaders?: readonly string[];
   readonly responseFilter?: ResponseFilter;
+  /** How the endpoint was classified, for the audit trail (`read`, `write`, or `allowed_path`). */
+  readonly access?: string;
 }
 
 export type TenantDecision = TenantRefusal | TenantForward;
