@@ -67,6 +67,7 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
   f('reloadAuthKey', 'secret', '', 'authKey query arg required by /-/reload; file:///path reads it from a file.'),
   f('metricsAuthKey', 'secret', '', 'authKey query arg required by /metrics; file:///path reads it from a file.'),
   f('flagsAuthKey', 'secret', '', 'authKey query arg required by /flags; file:///path reads it from a file.'),
+  f('statusAuthKey', 'secret', '', 'tenantgate: authKey query arg required by the status page (/status) and /-/explain; without it they answer loopback clients only. file:///path reads it from a file.'),
   f('pprofAuthKey', 'secret', '', 'authKey query arg required by /debug/pprof.', 'planned'),
 
   // Routing and forwarding

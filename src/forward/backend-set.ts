@@ -32,6 +32,9 @@ export class Backend {
   /** 0 = healthy; otherwise skipped until then, and afterwards until a health probe succeeds. */
   brokenUntil = 0;
   probing = false;
+  /** Why the backend was last taken out of rotation, and when (epoch ms), for the status page. */
+  lastError = '';
+  lastErrorAt = 0;
   /** Dropped from its set (re-discovery, retired config): its pool lease goes back once idle. */
   retired = false;
   readonly #releasePool: (() => void) | null;
@@ -129,8 +132,10 @@ export class BackendSet {
     b.releaseIfIdle();
   }
 
-  markBroken(b: Backend, now: number): void {
+  markBroken(b: Backend, now: number, why = ''): void {
     b.brokenUntil = now + this.failTimeoutMs;
+    b.lastErrorAt = now;
+    b.lastError = why;
   }
 
   /** Healthy, or broken past -failTimeout and confirmed reachable by a probe (started here, lazily). */

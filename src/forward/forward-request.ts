@@ -100,12 +100,12 @@ export class Forwarder {
           return this.#refuse(ctx, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
         case 'retry-status':
           stats.backendErrors++;
-          set.markBroken(backend, Date.now()); // as vmauth: skipped for -failTimeout like a failed backend
+          set.markBroken(backend, Date.now(), `status ${result.status} (retry_status_codes)`); // as vmauth: skipped for -failTimeout like a failed backend
           this.#log.warn(`request to ${safeUrl(t.display)} failed with status ${result.status} listed in retry_status_codes; retrying at another backend`, { user: user.logName });
           continue;
         case 'failed': {
           stats.backendErrors++;
-          set.markBroken(backend, Date.now());
+          set.markBroken(backend, Date.now(), result.error.message);
           if (!canRetry) {
             stats.errors++;
             return this.#refuse(ctx, 'backend_error_no_retry', `cannot proxy the request to ${safeUrl(t.display)}: ${result.error.message}`);
@@ -122,7 +122,7 @@ export class Forwarder {
 }
 
 /** A JWT user's backend, with the url_prefix placeholders filled from the token's vm_access. */
-function renderTarget(t: BackendTarget, access: VmAccess): BackendTarget {
+export function renderTarget(t: BackendTarget, access: VmAccess): BackendTarget {
   const url = renderUrlPrefix(t.template as NonNullable<BackendTarget['template']>, access);
   const rawQuery = url.search.slice(1);
   return { ...t, basePath: unescape(url.pathname, false) ?? url.pathname, rawQuery, query: parseQuery(rawQuery) };

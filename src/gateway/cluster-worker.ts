@@ -86,6 +86,7 @@ async function serveAsWorker(ctx: ServeContext): Promise<number> {
         if (pending !== null && pending.seq === m.seq) {
           s.gateway.swapConfig(pending.config);
           s.text = pending.text;
+          s.noteReload('applied', '');
         } else if (pending !== null) discard(pending.config);
         pending = null;
         applyReloadState(s.metrics, m.state);
@@ -93,6 +94,7 @@ async function serveAsWorker(ctx: ServeContext): Promise<number> {
         return;
       case 'abort':
         if (pending !== null) { discard(pending.config); pending = null; }
+        s.noteReload('failed', 'see the log of the primary process for the error');
         applyReloadState(s.metrics, m.state);
         send({ t: 'committed', seq: m.seq });
         return;

@@ -38,6 +38,7 @@ import { refuse, sendText } from './respond.ts';
 import { REFUSALS, type RefusalCode } from '../errors/catalogue.ts';
 import type { AuditLog } from '../observe/audit-log.ts';
 import { auditRequest, pathOnly } from '../observe/audit-request.ts';
+import { RefusalRing } from '../observe/refusal-ring.ts';
 
 export class Gateway {
   #config: CompiledConfig;
@@ -51,6 +52,8 @@ export class Gateway {
   readonly #runtime = new WeakMap<CompiledUser, UserRuntime>();
   /** Per-user runtimes survive reloads when the user's metric identity is unchanged. */
   readonly #runtimeByKey = new Map<string, UserRuntime>();
+  /** The latest refusals, for the status page. */
+  readonly refusals = new RefusalRing(100);
   /** Which user each client connection counts against (for -maxConnectionsPerUser). */
   readonly #connectionOwners = new WeakMap<Socket, UserRuntime>();
 
@@ -331,6 +334,16 @@ export class Gateway {
     ctx.runtime.stats.duration.observe((performance.now() - ctx.start) / 1000);
     this.#access(ctx.user, ctx.req, ctx.status, ctx.start, ctx.user.logName);
     if (this.#audit !== null) auditRequest(this.#audit, ctx);
+    if (ctx.reason !== '' && ctx.reason !== 'client_canceled') this.refusals.add({ at: Date.now(), user: ctx.user.logName, method: ctx.req.method ?? '', path: pathOnly(ctx.req.url), status: ctx.status, reason: ctx.reason });
+  }
+
+  /** The live state of a user of the current config (counters, limits), for the status page. */
+  userRuntime(user: CompiledUser): UserRuntime | undefined {
+    return this.#runtime.get(user);
+  }
+
+  get globalSlots(): { readonly current: number; readonly capacity: number } {
+    return { current: this.#global.current, capacity: this.#global.capacity };
   }
 
   /** Answers the request from the gateway's error catalogue; always false, to end the stage. */
@@ -342,6 +355,7 @@ export class Gateway {
 
   /** A refusal before the caller is known (bad target, IP filter, missing or invalid credentials). */
   #auditAnonymous(req: IncomingMessage, user: CompiledUser | null, status: number, code: RefusalCode): void {
+    this.refusals.add({ at: Date.now(), user: user?.logName ?? '', method: req.method ?? '', path: pathOnly(req.url), status, reason: REFUSALS[code].reason });
     this.#audit?.record({ event: 'refusal', user: user?.logName ?? '', method: req.method ?? '', path: pathOnly(req.url), status, reason: REFUSALS[code].reason, remote_addr: clientAddr(req) });
   }
 

@@ -18,6 +18,9 @@ import type { Logger } from '../observe/logger.ts';
 import type { AuditLog } from '../observe/audit-log.ts';
 import { configDigest } from '../observe/audit-reload.ts';
 import { Metrics } from '../observe/metrics.ts';
+import { renderStatusPage } from '../observe/status-page.ts';
+import { collectStatus, type StatusState } from '../observe/status-data.ts';
+import { explainRequest } from '../explain/explain-request.ts';
 import { parseRequestTarget } from '../route/request-target.ts';
 import { VERSION } from '../version.ts';
 import { Gateway } from './gateway.ts';
@@ -53,6 +56,8 @@ export interface Serving {
   readonly metrics: Metrics;
   /** The config text the gateway runs on. */
   text: string;
+  /** Records a reload outcome for the status page (cluster workers learn it from the primary). */
+  noteReload(result: 'applied' | 'unchanged' | 'failed', error: string): void;
   /** Single-process reload: re-read -auth.config and swap when it changed. One at a time. */
   reloadFromSource(why: string): Promise<boolean>;
   /** -http.shutdownDelay, then close the listeners within -http.maxGracefulShutdownDuration. */
@@ -86,15 +91,18 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
           gateway.swapConfig(next);
           ctx.audit?.record({ event: 'reload', trigger: why, result: 'applied', old_sha256: configDigest(serving.text), new_sha256: configDigest(text) });
           serving.text = text;
+          serving.noteReload('applied', '');
           metrics.set('vmauth_config_last_reload_success_timestamp_seconds', Math.floor(Date.now() / 1000));
           log.info(`reloaded -auth.config=${JSON.stringify(source)} (${why}): ${gateway.config.users.length} users`);
         } else {
           ctx.audit?.record({ event: 'reload', trigger: why, result: 'unchanged', old_sha256: configDigest(serving.text) });
+          serving.noteReload('unchanged', '');
         }
         metrics.set('vmauth_config_last_reload_successful', 1);
         return true;
       } catch (err) {
         ctx.audit?.record({ event: 'reload', trigger: why, result: 'failed', old_sha256: configDigest(serving.text), error: firstLine((err as Error).message) });
+        serving.noteReload('failed', (err as Error).message);
         metrics.set('vmauth_config_last_reload_successful', 0);
         metrics.inc('vmauth_config_last_reload_errors_total');
         log.error(`failed to reload -auth.config=${JSON.stringify(source)} (${why}); using the last successfully loaded config; error:\n${(err as Error).message}`);
@@ -104,6 +112,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
     return reloading;
   };
 
+  const status: StatusState = { source, startedAt: Date.now(), loadedAt: Date.now(), lastReload: null, text: () => serving.text };
   let shutdownDeadline = 0;
   const internal: InternalRoutesOptions = {
     metrics,
@@ -111,7 +120,10 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
     reloadAuthKey: secretFlag(flags.string('reloadAuthKey')),
     flagsAuthKey: secretFlag(flags.string('flagsAuthKey')),
     basicAuth: flags.string('httpAuth.username') === '' ? null : { username: flags.string('httpAuth.username'), password: secretFlag(flags.string('httpAuth.password')) },
+    statusAuthKey: secretFlag(flags.string('statusAuthKey')),
     describeFlags: () => flags.describe(),
+    status: (query) => renderStatusPage(collectStatus(gateway, status, query, cluster?.label ?? '')),
+    explain: (input) => explainRequest(gateway.config, input, { authHeaderNames: opts.authHeaderNames, configText: serving.text, removeXffValue: opts.removeXffValue }),
     reload: cluster === null ? (ip) => reloadFromSource(`/-/reload from ${ip}`) : (ip) => cluster.requestReload(`/-/reload from ${ip}`),
     shutdownDeadline: () => shutdownDeadline,
   };
@@ -189,6 +201,10 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
     gateway,
     metrics,
     text: loaded.text,
+    noteReload(result, error) {
+      status.lastReload = { at: Date.now(), result, error };
+      if (result === 'applied') status.loadedAt = Date.now();
+    },
     reloadFromSource,
     async shutdown() {
       const delayMs = flags.duration('http.shutdownDelay');

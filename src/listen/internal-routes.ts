@@ -8,12 +8,21 @@ import { parseQuery } from '../lib/go-url.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import { sendText } from '../gateway/respond.ts';
 import { clientIp } from './client-address.ts';
+import type { ExplainInput, Explanation } from '../explain/explain-request.ts';
+import { renderExplanation } from '../explain/render.ts';
+import { escapeHtml, page, STATUS_CSP } from '../observe/status-page.ts';
 
 export interface InternalRoutesOptions {
   readonly metrics: Metrics;
   readonly metricsAuthKey: string;
   readonly reloadAuthKey: string;
   readonly flagsAuthKey: string;
+  /** -statusAuthKey: the status page and /-/explain. */
+  readonly statusAuthKey: string;
+  /** The status page's HTML for the given query args. */
+  readonly status: (query: URLSearchParams) => string;
+  /** What the gateway would do with a request (tenantgate explain). */
+  readonly explain: (input: ExplainInput) => Promise<Explanation>;
   /** -httpAuth.username / -httpAuth.password: Basic auth for endpoints whose auth key is unset. */
   readonly basicAuth: { readonly username: string; readonly password: string } | null;
   readonly describeFlags: () => string[];
@@ -63,7 +72,7 @@ function authorized(req: IncomingMessage, res: ServerResponse, key: string, flag
   return false;
 }
 
-const INTERNAL_PATHS: ReadonlySet<string> = new Set(['/health', '/ping', '/-/healthy', '/-/ready', '/robots.txt', '/metrics', '/flags', '/-/reload']);
+const INTERNAL_PATHS: ReadonlySet<string> = new Set(['/health', '/ping', '/-/healthy', '/-/ready', '/robots.txt', '/metrics', '/flags', '/-/reload', '/status', '/-/explain']);
 
 /**
  * Cheap pre-check on the raw request target (no decoding): could this be a built-in endpoint?
@@ -108,7 +117,70 @@ export function handleInternal(path: string, req: IncomingMessage, res: ServerRe
         if (ok) { res.writeHead(200); res.end(); } else sendText(res, 400, 'config reload failed; the previous config stays in use (see the log for the error)');
       }, (err: Error) => sendText(res, 500, err.message));
       return true;
+    case '/status': {
+      if (!authorized(req, res, o.statusAuthKey, 'statusAuthKey', true, o)) return true;
+      const html = o.status(queryOf(req));
+      res.writeHead(200, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(html) });
+      res.end(html);
+      return true;
+    }
+    case '/-/explain':
+      if (!authorized(req, res, o.statusAuthKey, 'statusAuthKey', true, o)) return true;
+      serveExplain(req, res, o);
+      return true;
     default:
       return false;
   }
+}
+
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': STATUS_CSP,
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+} as const;
+
+/** Longest path-and-query /-/explain takes; more is refused before any work. */
+const EXPLAIN_URL_MAX = 16 * 1024;
+
+function queryOf(req: IncomingMessage): URLSearchParams {
+  const u = req.url ?? '';
+  const q = u.indexOf('?');
+  return new URLSearchParams(q < 0 ? '' : u.slice(q + 1));
+}
+
+/**
+ * GET /-/explain?user=NAME&method=GET&url=/api/v1/query?query=up[&header=K: V…][&format=json|text|html].
+ * Credentials are never taken from query args (they would land in access logs): a user is named.
+ */
+function serveExplain(req: IncomingMessage, res: ServerResponse, o: InternalRoutesOptions): void {
+  const q = queryOf(req);
+  const url = q.get('url') ?? '';
+  const method = (q.get('method') ?? 'GET').toUpperCase();
+  const user = q.get('user') ?? '';
+  const format = q.get('format') ?? 'json';
+  if (!url.startsWith('/') || url.length > EXPLAIN_URL_MAX || !/^[A-Z]{1,16}$/.test(method) || user === '' || !['json', 'text', 'html'].includes(format)) {
+    sendText(res, 400, `expected user=NAME, method=GET|POST|…, url=/path?query (at most ${EXPLAIN_URL_MAX} bytes) and format=json|text|html`);
+    return;
+  }
+  const headers: [string, string][] = [];
+  for (const h of q.getAll('header')) {
+    const c = h.indexOf(':');
+    if (c > 0) headers.push([h.slice(0, c).trim(), h.slice(c + 1).trim()]);
+  }
+  o.explain({ method, url, headers, body: null, userName: user }).then((e) => {
+    if (format === 'json') {
+      const body = JSON.stringify(e, null, 2) + '\n';
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+      res.end(body);
+      return;
+    }
+    const text = renderExplanation(e, 'auth.config');
+    if (format === 'text') { res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }); res.end(text); return; }
+    const authKey = q.get('authKey');
+    const back = `/status?${new URLSearchParams({ ...(authKey !== null ? { authKey } : {}), user, method, url }).toString()}#explain`;
+    const html = page('tenantgate explain', `<h1>Explain</h1><p><a href="${escapeHtml(back)}">back to the status page</a></p><pre id="explanation" data-decision="${e.decision}">${escapeHtml(text)}</pre>`);
+    res.writeHead(200, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(html) });
+    res.end(html);
+  }, (err: Error) => sendText(res, 500, `cannot explain: ${err.message}`));
 }

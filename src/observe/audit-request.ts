@@ -1,8 +1,7 @@
 // What the audit trail says about one proxied request: a refusal (with its reason), or — for a
 // route with a `tenant:` section — the tenant, the endpoint's classification and what was
 // enforced. Requests on plain vmauth routes that were forwarded are left to the access log.
-import { CompiledTenantPolicy } from '../enforce/tenant/compile.ts';
-import type { TenantPolicy } from '../enforce/tenant/policy.ts';
+import { describeTenantScope } from '../enforce/tenant/describe.ts';
 import type { RequestContext } from '../gateway/request-context.ts';
 import { clientIp, clientPort } from '../listen/client-address.ts';
 import { enforcedDigest, enforcedQueries, type AuditLog } from './audit-log.ts';
@@ -10,7 +9,7 @@ import { enforcedDigest, enforcedQueries, type AuditLog } from './audit-log.ts';
 export function auditRequest(audit: AuditLog, ctx: RequestContext): void {
   const { req } = ctx;
   const policy = ctx.route?.tenant ?? null;
-  const tenant = policy !== null ? describeTenant(policy) : undefined;
+  const tenant = policy !== null ? describeTenantScope(policy) : undefined;
   const remote = `${clientIp(req)}:${clientPort(req)}`;
   const method = req.method ?? '';
   const path = pathOnly(req.url);
@@ -39,13 +38,4 @@ export function pathOnly(url: string | undefined): string {
   const u = url ?? '';
   const q = u.indexOf('?');
   return q < 0 ? u : u.slice(0, q);
-}
-
-/** `label=value,…` of a tenant section, e.g. `tenant=team-a` or `tenant=team-a|team-b`. */
-function describeTenant(policy: TenantPolicy): string {
-  if (!(policy instanceof CompiledTenantPolicy)) return '';
-  const parts: string[] = [];
-  for (const [name, values] of policy.config.labels) parts.push(`${name}=${values.join('|')}`);
-  if (policy.config.logs !== null) parts.push(`logs=${policy.config.logs.accountId ?? '-'}:${policy.config.logs.projectId ?? '-'}`);
-  return parts.length > 0 ? parts.join(',') : '(from token)';
 }

@@ -48,6 +48,11 @@ export interface JwtAuthenticator {
   ready(): Promise<void>;
   /** Stops background key refresh. */
   close(): void;
+  /**
+   * Which user a token with these claims would be, skipping the signature and time checks: for
+   * `tenantgate explain`, which shows what a token can do without holding one.
+   */
+  selectByClaims(claims: Readonly<Record<string, unknown>>): JwtResult;
 }
 
 interface CompiledSection {
@@ -233,6 +238,23 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
         }
         // report why the most specific candidate refused, not the last one tried
         firstFailure ??= result;
+      }
+      return firstFailure ?? fail('ERR_JWT_NO_MATCH', 'no jwt user matches the token claims');
+    },
+    selectByClaims(claims) {
+      const raw = claims['vm_access'];
+      let vmAccessObject: unknown;
+      if (typeof raw === 'string') { try { vmAccessObject = JSON.parse(raw); } catch { vmAccessObject = undefined; } }
+      const token: ParsedToken = { compact: '', alg: 'none', kid: undefined, claims, vmAccessObject };
+      const view: ClaimsView = { claims, vmAccessObject };
+      const cache: { parsed?: VmAccessParse } = {};
+      let firstFailure: JwtResult | undefined;
+      for (const s of ordered) {
+        if (!matchesAll(view, s.matchers)) continue;
+        const failure = checkIssuer(claims, s.issuers) ?? checkAudience(claims, s.audiences);
+        const access = failure ?? resolveAccess(s, token, cache);
+        if (!('ok' in access)) return { ok: true, index: s.index, name: s.name, claims, access };
+        firstFailure ??= access;
       }
       return firstFailure ?? fail('ERR_JWT_NO_MATCH', 'no jwt user matches the token claims');
     },
