@@ -15,7 +15,7 @@ import { renderTarget } from '../forward/forward-request.ts';
 import { buildRequestHeaders } from '../forward/request-headers.ts';
 import { RequestIdentifier } from '../identify/identify-request.ts';
 import { JwtPlaceholderValueError, renderHeaders, type VmAccess } from '../identify/jwt/index.ts';
-import { matchRoute } from '../route/match-route.ts';
+import { selectRoute } from '../route/select-route.ts';
 import { parseRequestTarget, type RequestTarget } from '../route/request-target.ts';
 import { buildDefaultUrlPath, buildTargetPath } from '../route/target-url.ts';
 import { redactUri } from '../observe/access-log.ts';
@@ -117,21 +117,12 @@ export async function explainRequest(config: CompiledConfig, input: ExplainInput
   const userInfo = { name: user.logName, kind: user.kind, matched_by: matchedBy, config: userPath, line: lines?.get(userPath) };
 
   // route
-  const match = matchRoute(user, target.path, target.rawQuery, req);
-  let route: RouteOptions;
-  let kind: 'url_map' | 'url_prefix' | 'default_url';
-  let routePath: string;
-  if (match !== null) {
-    route = match.route;
-    kind = match.entry !== null ? 'url_map' : 'url_prefix';
-    routePath = match.entry !== null ? `${userPath}.url_map[${match.entry.index}]` : userPath;
-  } else if (user.defaultUrl !== null) {
-    route = user.defaultUrl;
-    kind = 'default_url';
-    routePath = `${userPath}.default_url`;
-  } else {
-    return refuseWith('missing_route', `missing route for ${JSON.stringify(input.url)}`, { user: userInfo });
-  }
+  const sel = selectRoute(config, user, target, req);
+  if (sel.kind === 'ask_credentials') return refuseWith('missing_auth', "missing 'Authorization' request header", { user: userInfo });
+  if (sel.kind === 'missing_route') return refuseWith('missing_route', `missing route for ${JSON.stringify(input.url)}`, { user: userInfo });
+  const route: RouteOptions = sel.route;
+  const kind: 'url_map' | 'url_prefix' | 'default_url' = sel.isDefaultUrl ? 'default_url' : sel.entry !== null ? 'url_map' : 'url_prefix';
+  const routePath = sel.isDefaultUrl ? `${userPath}.default_url` : sel.entry !== null ? `${userPath}.url_map[${sel.entry.index}]` : userPath;
   let headerOps: readonly HeaderOp[] = route.requestHeaders;
   if (access !== null && route.headerTemplate !== null) {
     try {

@@ -29,7 +29,7 @@ import { clientIp, clientPort } from '../listen/client-address.ts';
 import { logAccess, redactHeaders, redactUri } from '../observe/access-log.ts';
 import type { Logger } from '../observe/logger.ts';
 import type { Metrics } from '../observe/metrics.ts';
-import { matchRoute } from '../route/match-route.ts';
+import { selectRoute } from '../route/select-route.ts';
 import { parseRequestTarget, targetString, type RequestTarget } from '../route/request-target.ts';
 import type { GatewayOptions } from './options.ts';
 import { bufferBody, hasBody, readWholeBody, WHOLE_BODY_MAX, type BufferedBody } from './request-body.ts';
@@ -263,19 +263,13 @@ export class Gateway {
   /** route: the url_map entry or default_url, its IP filter, and the headers it sets. */
   #route(ctx: RequestContext): boolean {
     const { req, res, user, target } = ctx;
-    const match = matchRoute(user, target.path, target.rawQuery, req);
-    if (match !== null) {
-      ctx.route = match.route;
-    } else if (user.defaultUrl !== null) {
-      ctx.route = user.defaultUrl;
-      ctx.isDefaultUrl = true;
+    const sel = selectRoute(ctx.config, user, target, req);
+    if (sel.kind === 'route') {
+      ctx.route = sel.route;
+      ctx.isDefaultUrl = sel.isDefaultUrl;
+    } else if (sel.kind === 'ask_credentials') {
+      return this.#refuse(ctx, 'missing_auth', "missing 'Authorization' request header", { 'www-authenticate': 'Basic realm="Restricted"' });
     } else {
-      // A request without credentials that unauthorized_user cannot route must be asked for
-      // credentials: another user may have that route (vmauth issue 5236).
-      if ((user.kind === 'unauthorized' || user.kind === 'auth_token') && ctx.config.usersByCredential.size > 0) {
-        this.#refuse(ctx, 'missing_auth', "missing 'Authorization' request header", { 'www-authenticate': 'Basic realm="Restricted"' });
-        return false;
-      }
       ctx.runtime.stats.errors++;
       const dump = user.dumpRequestOnErrors ? ' ' + debugInfo(req, target) : '';
       if (user.dumpRequestOnErrors) this.#log.warn(`user ${user.logName} missing route for ${JSON.stringify(targetString(target))}${dump}`);
