@@ -43,7 +43,10 @@ export function normaliseRelabel(raw: unknown, field: string, flavor: Flavor): R
     throw new IsolationError('ERR_ISOLATE_OBJECT', field, 'a relabel rule must be a mapping');
   }
   const out: Relabel = {};
-  for (const [k, v] of Object.entries(raw)) {
+  // The operators read the camelCase field when both spellings are present, so snake_case keys
+  // are applied first and a camelCase twin overrides them.
+  const entries = Object.entries(raw).sort(([a], [b]) => Number(!a.includes('_')) - Number(!b.includes('_')));
+  for (const [k, v] of entries) {
     const key = Object.hasOwn(KEYS, k) ? KEYS[k] : undefined;
     if (key === undefined) throw new IsolationError('ERR_ISOLATE_OBJECT', `${field}.${k}`, 'unknown relabel field');
     const f = `${field}.${k}`;
