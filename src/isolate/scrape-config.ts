@@ -1,6 +1,7 @@
 // Translation of hardened scrape objects into vmagent/Prometheus `scrape_configs` jobs, following
 // the operators' generated layout (job names, kubernetes_sd_configs restricted to the object's
 // namespace, selector/port relabelling), with tenantgate's enforcement rules always last.
+import { durationMs } from './durations.ts';
 import { IsolationError, unsupported } from './errors.ts';
 import { sanitizeLabelName } from './names.ts';
 import type { MonitoringObject } from './objects.ts';
@@ -57,7 +58,24 @@ function endpointParams(ep: Obj, path: string, consumed: readonly string[], flav
     if (target === 'series_limit' && flavor === 'prometheus-operator') throw unsupported(f, 'is a vmagent-only setting');
     out[target] = v;
   }
+  checkTiming(out, ep, path);
   return out;
+}
+
+function durationOf(v: unknown, field: string): number {
+  const ms = durationMs(v);
+  if (ms === undefined) throw new IsolationError('ERR_ISOLATE_OBJECT', field, `${JSON.stringify(v)} is not a duration (e.g. 30s, 1m30s)`);
+  return ms;
+}
+
+// Prometheus refuses the whole configuration for a job whose timeout exceeds its interval.
+function checkTiming(job: Job, ep: Obj, path: string): void {
+  const key = (k: string) => Object.keys(ep).find((x) => Object.hasOwn(PARAM_KEYS, x) && PARAM_KEYS[x] === k) ?? k;
+  const interval = job.scrape_interval === undefined ? undefined : durationOf(job.scrape_interval, `${path}.${key('scrape_interval')}`);
+  const timeout = job.scrape_timeout === undefined ? undefined : durationOf(job.scrape_timeout, `${path}.${key('scrape_timeout')}`);
+  if (interval !== undefined && timeout !== undefined && timeout > interval) {
+    throw new IsolationError('ERR_ISOLATE_OBJECT', `${path}.${key('scrape_timeout')}`, `${String(job.scrape_timeout)} is longer than the scrape interval ${String(job.scrape_interval)}`);
+  }
 }
 
 function k8sSd(role: string, namespace: string | undefined, attach?: Obj): Job {
