@@ -88,7 +88,8 @@ export function checkAmDuration(v: unknown, field: string, nonZero = false): str
 export function checkAmUrl(v: unknown, field: string): string {
   if (typeof v !== 'string') fail(field, 'must be a URL string');
   let u: URL;
-  try { u = new URL(v); } catch { fail(field, `${JSON.stringify(v)} is not a URL`); }
+  // The value is not echoed: webhook URLs often carry a token in their path.
+  try { u = new URL(v); } catch { fail(field, "is not a valid URL"); }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(field, `unsupported scheme "${u.protocol.slice(0, -1)}" (Alertmanager accepts http and https)`);
   if (u.hostname === '') fail(field, 'the URL has no host');
   return v;
