@@ -127,7 +127,9 @@ export function parsePolicy(text: string, file: string): AlertPolicy {
       return keys.map((k) => {
         const full = k === undefined ? path : [...path, k];
         const line = locate(doc, lc, path);
-        const msg = k === undefined ? issue.message : `unknown field "${k}"; see docs/namespace-isolation.md#alert-definition-policy`;
+        // A refined record key reports its own message one level down.
+        const inner = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
+        const msg = k !== undefined ? `unknown field "${k}"; see docs/namespace-isolation.md#alert-definition-policy` : inner ?? issue.message;
         return `${file}${line !== undefined ? `:${line}` : ''}: ${full.join('.') || '(top)'}: ${msg}`;
       });
     });
