@@ -6,7 +6,7 @@
 // every other team's alerting alive.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
@@ -181,3 +181,40 @@ for (const flavor of ['victoriametrics', 'prometheus-operator'] as Flavor[]) {
     });
   });
 }
+
+describe('tenantgate isolate --policy --report (the CLI)', () => {
+  it('refuses policy violations per object, writes the rest and a JSON report of every object', () => {
+    const cli = join(import.meta.dirname, '../../src/cli.ts');
+    const policy = join(dir.path, 'policy.yml');
+    writeFileSync(policy, 'global:\n  rules:\n    requiredLabels: {severity: [critical, warning]}\n    minFor: 1m\n  notifications:\n    urlHosts: [hooks.example.com]\n');
+    const { good } = teams('victoriametrics');
+    const objects = join(dir.path, 'objects.yaml');
+    const offending = { apiVersion: 'operator.victoriametrics.com/v1beta1', kind: 'VMRule', metadata: { name: 'noisy', namespace: 'team-01' }, spec: { groups: [{ name: 'g', rules: [{ alert: 'Flappy', expr: 'up == 0', labels: { severity: 'sms-everyone' } }] }] } };
+    writeFileSync(objects, [...good.filter((o) => o.kind !== 'VMAlertmanagerConfig'), offending].map((o) => JSON.stringify(o)).join('\n---\n'));
+    const out = join(dir.path, 'cli-out');
+    const report = join(dir.path, 'report.json');
+    const res = spawnSync(process.execPath, [cli, 'isolate', '--label', 'tenant', '--policy', policy, '--report', report, '--out', out, objects], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(res.status, 1, res.stderr);
+    assert.match(res.stderr, /error: .*objects\.yaml#24 \(line 49\) VMRule team-01\/noisy: spec\.groups\[0\]\.rules\[0\]\.labels\.severity: "sms-everyone" is not allowed by the policy \(one of critical, warning\) \[ERR_ISOLATE_POLICY\]/);
+    assert.match(res.stderr, /spec\.groups\[0\]\.rules\[0\]\.for: unset .* \[ERR_ISOLATE_POLICY\]/);
+    assert.match(res.stderr, /12 scrape, 12 rule, 0 alertmanager objects compiled; 1 rejected/);
+    const rep = JSON.parse(readFileSync(report, 'utf8')) as { version: number; policy: string; summary: O; objects: { name: string; namespace: string; status: string; errors: O[] }[] };
+    assert.equal(rep.version, 1);
+    assert.equal(rep.policy, policy);
+    assert.deepEqual(rep.summary, { objects: 25, compiled: 0, changed: 24, refused: 1 });
+    const noisy = rep.objects.find((o) => o.name === 'noisy')!;
+    assert.deepEqual([noisy.namespace, noisy.status, noisy.errors.length], ['team-01', 'refused', 2]);
+    assert.equal(noisy.errors[0]!.code, 'ERR_ISOLATE_POLICY');
+    assert.doesNotMatch(readFileSync(join(out, 'rules.yml'), 'utf8'), /Flappy/);
+    assert.equal(run('vmalert', ['-dryRun', `-rule=${join(out, 'rules.yml')}`, '-datasource.url=http://127.0.0.1:1', '-loggerLevel=ERROR']).code, 0);
+  });
+
+  it('a broken policy file is a usage error with file:line', () => {
+    const cli = join(import.meta.dirname, '../../src/cli.ts');
+    const policy = join(dir.path, 'bad-policy.yml');
+    writeFileSync(policy, 'global:\n  notifications:\n    emailDomain: [example.com]\n');
+    const res = spawnSync(process.execPath, [cli, 'isolate', '--label', 'tenant', '--policy', policy, dir.path], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(res.status, 2);
+    assert.match(res.stderr, /bad-policy\.yml:3: global\.notifications\.emailDomain: unknown field "emailDomain"/);
+  });
+});

@@ -4,7 +4,7 @@
 // metric deny lists add up).
 import { readFileSync } from 'node:fs';
 import { RE2JS } from 're2js';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { durationMs } from '../durations.ts';
 import { isDns1123Label, isPromLabelName } from '../names.ts';
@@ -80,10 +80,16 @@ export class PolicyError extends Error {
   readonly code = 'ERR_ISOLATE_POLICY_FILE' as const;
 }
 
-function locate(doc: Document, lc: LineCounter, path: readonly (string | number)[]): number | undefined {
+/** The line of `path` (or of its deepest existing parent); with `key`, the line of that key in the mapping at `path`. */
+function locate(doc: Document, lc: LineCounter, path: readonly (string | number)[], key?: string): number | undefined {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
-    if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
+    if (!isNode(node) || !node.range) continue;
+    if (key !== undefined && depth === path.length && isMap(node)) {
+      const item = node.items.find((i) => isScalar(i.key) && i.key.value === key);
+      if (item !== undefined && isNode(item.key) && item.key.range) return lc.linePos(item.key.range[0]).line;
+    }
+    return lc.linePos(node.range[0]).line;
   }
   return undefined;
 }
@@ -126,7 +132,7 @@ export function parsePolicy(text: string, file: string): AlertPolicy {
       const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
       return keys.map((k) => {
         const full = k === undefined ? path : [...path, k];
-        const line = locate(doc, lc, path);
+        const line = locate(doc, lc, path, k);
         // A refined record key reports its own message one level down.
         const inner = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
         const msg = k !== undefined ? `unknown field "${k}"; see docs/namespace-isolation.md#alert-definition-policy` : inner ?? issue.message;

@@ -58,7 +58,7 @@ function pair(name: string, ok: unknown, bad: unknown, reason: RegExp): void {
 
 describe('policy file', () => {
   it('errors carry file:line and the field path', () => {
-    assert.throws(() => parsePolicy('global:\n  rules:\n    minFor: 1m\n    requiredLabel: {}\n', 'p.yml'), (e: PolicyError) => /^p\.yml:3: global\.rules\.requiredLabel: unknown field "requiredLabel"/.test(e.message));
+    assert.throws(() => parsePolicy('global:\n  rules:\n    minFor: 1m\n    requiredLabel: {}\n', 'p.yml'), (e: PolicyError) => /^p\.yml:4: global\.rules\.requiredLabel: unknown field "requiredLabel"/.test(e.message));
     assert.throws(() => parsePolicy('global:\n  rules:\n    minFor: 5minutes\n', 'p.yml'), (e: PolicyError) => /^p\.yml:3: global\.rules\.minFor: must be a duration/.test(e.message));
     assert.throws(() => parsePolicy('global:\n  rules:\n    metrics:\n      deny: ["("]\n', 'p.yml'), (e: PolicyError) => /^p\.yml:4: global\.rules\.metrics\.deny\.0: invalid regex/.test(e.message));
     assert.throws(() => parsePolicy('namespaces:\n  Team_A: {}\n', 'p.yml'), (e: PolicyError) => /p\.yml:2: namespaces\.Team_A: must be a namespace name/.test(e.message));
