@@ -62,6 +62,11 @@ describe('deploy/webhook manifests', () => {
     assert.ok(pod.containers[0].args.includes('--policy=/policy/policy.yml'));
     assert.equal(pod.containers[0].volumeMounts.find((m: any) => m.name === 'policy').mountPath, '/policy');
     assert.equal(pod.volumes.find((v: any) => v.name === 'policy').configMap.name, cm.metadata.name);
+    // The documented example is the shipped one.
+    const docs = readFileSync(join(import.meta.dirname, '../../../docs/namespace-isolation.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('## Alert-definition policy'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.equal(example, cm.data['policy.yml']);
   });
 
   it('the Service targets the container port and the webhook namespace is exempt from itself', () => {
