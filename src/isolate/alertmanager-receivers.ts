@@ -13,6 +13,16 @@ import { isObj, obj, str, type Obj } from './util.ts';
 
 export interface AmReceiver { readonly name: string; readonly configs: Record<string, unknown[]> }
 
+/**
+ * Stands for a value held in a Secret or ConfigMap when the operator resolves it (admission);
+ * the policy can see that a setting exists without knowing its value.
+ */
+export const FROM_SECRET: Readonly<{ fromSecret: true }> = Object.freeze({ fromSecret: true });
+
+export function isFromSecret(v: unknown): boolean {
+  return isObj(v) && v.fromSecret === true && Object.keys(v).length === 1;
+}
+
 /** CRD integration list names (both dialects) → Alertmanager's. */
 const INTEGRATION_NAMES: Readonly<Record<string, string>> = {
   webhook_configs: 'webhook_configs', webhookConfigs: 'webhook_configs',
@@ -75,10 +85,10 @@ function keyValueMap(v: unknown, field: string): Record<string, string> {
   return out;
 }
 
-function translate(v: unknown, field: string, parentKey: string): unknown {
-  if (Array.isArray(v)) return v.map((x, i) => translate(x, `${field}[${i}]`, parentKey));
+function translate(v: unknown, field: string, parentKey: string, offline: boolean): unknown {
+  if (Array.isArray(v)) return v.map((x, i) => translate(x, `${field}[${i}]`, parentKey, offline));
   if (!isObj(v)) return v;
-  if (isSecretRef(v)) throw refused(field);
+  if (isSecretRef(v)) { if (offline) throw refused(field); return FROM_SECRET; }
   const out: Obj = {};
   for (const [k, x] of Object.entries(v)) {
     if (x === null || x === undefined) continue;
@@ -88,21 +98,28 @@ function translate(v: unknown, field: string, parentKey: string): unknown {
     let key = amKey(k);
     // prometheus-operator's PagerDuty link has `alt` where Alertmanager has `text`.
     if (parentKey === 'links' && k === 'alt') key = 'text';
-    if (key.endsWith('_secret') && key !== 'api_secret' && key !== 'auth_secret' && key !== 'client_secret') throw refused(f);
-    if (key === 'secret' || key === 'config_map' || key === 'key_secret' || key === 'ca' || key === 'cert') throw refused(f);
+    const viaSecret = (key.endsWith('_secret') && key !== 'api_secret' && key !== 'auth_secret' && key !== 'client_secret')
+      || key === 'secret' || key === 'config_map' || key === 'key_secret' || key === 'ca' || key === 'cert';
+    if (viaSecret && offline) throw refused(f);
+    // `url_secret` and friends hold the value of `url`: the policy must see the destination as secret-held.
+    if (viaSecret) { out[key.replace(/_secret$/, '')] ??= FROM_SECRET; continue; }
     if (Object.hasOwn(out, key)) throw new IsolationError('ERR_ISOLATE_OBJECT', f, `is given twice (also as another spelling of "${key}")`);
     if (KEY_VALUE_LISTS.has(key)) out[key] = keyValueMap(x, f);
     else if (OPAQUE_MAPS.has(key)) out[key] = x;
-    else out[key] = translate(x, f, key);
+    else out[key] = translate(x, f, key, offline);
   }
   return out;
 }
 
 /**
- * Reads one CRD receiver into Alertmanager spelling and checks it. `globals` is the base
- * configuration's `global` section when known (settings like `slack_api_url` may come from it).
+ * Reads one CRD receiver into Alertmanager spelling. With `globals` (the base configuration's
+ * `global` section) it is compiled offline for Alertmanager 0.25: Secret references are refused
+ * and the result is checked against 0.25's rules. Without (admission), the operator resolves
+ * Secrets in the object's namespace and generates for its own Alertmanager version, so Secret
+ * references become FROM_SECRET and the 0.25 field rules are not applied.
  */
 export function translateReceiver(raw: unknown, field: string, _dialect: Dialect, globals?: Obj): AmReceiver {
+  const offline = globals !== undefined;
   const r = obj(raw, field);
   const name = str(r.name, `${field}.name`);
   if (name === '') throw new IsolationError('ERR_ISOLATE_OBJECT', `${field}.name`, 'must not be empty');
@@ -110,14 +127,14 @@ export function translateReceiver(raw: unknown, field: string, _dialect: Dialect
   for (const [key, v] of Object.entries(r)) {
     if (key === 'name' || v === null || v === undefined) continue;
     const f = `${field}.${key}`;
-    if (NEWER_INTEGRATIONS.has(key)) throw unsupported(f, 'needs a newer Alertmanager than 0.25, which tenantgate generates configuration for');
-    const target = Object.hasOwn(INTEGRATION_NAMES, key) ? INTEGRATION_NAMES[key]! : undefined;
+    if (NEWER_INTEGRATIONS.has(key) && offline) throw unsupported(f, 'needs a newer Alertmanager than 0.25, which tenantgate generates configuration for');
+    const target = Object.hasOwn(INTEGRATION_NAMES, key) ? INTEGRATION_NAMES[key]! : NEWER_INTEGRATIONS.has(key) ? camelToSnake(key) : undefined;
     if (target === undefined) throw unsupported(f, 'is not an Alertmanager 0.25 integration');
     if (Object.hasOwn(configs, target)) throw new IsolationError('ERR_ISOLATE_OBJECT', f, `is given twice (also as another spelling of "${target}")`);
     if (!Array.isArray(v)) throw new IsolationError('ERR_ISOLATE_OBJECT', f, 'must be a list');
-    configs[target] = v.map((c, i) => translate(c, `${f}[${i}]`, target));
+    configs[target] = v.map((c, i) => translate(c, `${f}[${i}]`, target, offline));
   }
   // Checked in Alertmanager spelling; errors name the translated path under the CRD field.
-  checkReceiver({ name, ...configs }, field, globals);
+  if (offline) checkReceiver({ name, ...configs }, field, globals);
   return { name, configs };
 }

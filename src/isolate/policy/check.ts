@@ -3,6 +3,7 @@
 // the object out). The object has already been hardened, so its shape is known to be valid.
 import { collectSelectors, parsePromql, type VectorSelector } from '../../enforce/promql/index.ts';
 import { amKeys, type AmRoute, type AmSpec } from '../alertmanager-model.ts';
+import { isFromSecret } from '../alertmanager-receivers.ts';
 import { durationMs } from '../durations.ts';
 import { kindInfo, type MonitoringObject } from '../objects.ts';
 import { isObj, type Obj } from '../util.ts';
@@ -91,6 +92,7 @@ function hostAllowed(host: string, patterns: readonly string[]): boolean {
 }
 
 function checkUrl(v: unknown, field: string, hosts: readonly string[], out: string[]): void {
+  if (isFromSecret(v)) { out.push(`${field}: the destination is held in a Secret and cannot be checked against the approved hosts (${hosts.join(', ')})`); return; }
   if (typeof v !== 'string') return;
   let host: string;
   try { host = new URL(v).hostname; } catch { out.push(`${field}: not a URL`); return; }
@@ -98,6 +100,7 @@ function checkUrl(v: unknown, field: string, hosts: readonly string[], out: stri
 }
 
 function checkEmail(v: unknown, field: string, domains: readonly string[], out: string[]): void {
+  if (isFromSecret(v)) { out.push(`${field}: an address held in a Secret cannot be checked against the approved e-mail domains`); return; }
   if (typeof v !== 'string') return;
   if (v.includes('{{')) { out.push(`${field}: a templated address cannot be checked against the approved e-mail domains`); return; }
   for (const addr of v.split(',')) {

@@ -147,3 +147,15 @@ describe('Alertmanager 0.25 load-time rules', () => {
     refused(() => vm({ webhook_configs: [{ url: 'http://a/', http_config: { proxy_connect_header: { a: ['b'] } } }] }), /proxy_connect_header$/);
   });
 });
+
+describe('admission (no base configuration): the operator resolves Secrets and picks the Alertmanager version', () => {
+  const admit = (dialect: 'po' | 'vm', cfg: Record<string, unknown>) => translateReceiver({ name: 'r', ...cfg }, 'spec.receivers[0]', dialect).configs;
+  it('Secret references are kept as "from a Secret", never refused', () => {
+    assert.deepEqual(admit('po', { slackConfigs: [{ apiURL: { name: 'slack', key: 'url' }, channel: '#a' }] }), { slack_configs: [{ api_url: { fromSecret: true }, channel: '#a' }] });
+    assert.deepEqual(admit('vm', { webhook_configs: [{ url_secret: { name: 's', key: 'k' } }] }), { webhook_configs: [{ url: { fromSecret: true } }] });
+  });
+  it('integrations and fields newer than Alertmanager 0.25 are the operator\'s business', () => {
+    assert.deepEqual(Object.keys(admit('po', { msteamsConfigs: [{ webhookUrl: { name: 's', key: 'k' } }] })), ['msteams_configs']);
+    assert.doesNotThrow(() => admit('po', { slackConfigs: [{ channel: 'c', timeout: '5s' }] }));
+  });
+});

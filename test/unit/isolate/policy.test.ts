@@ -120,6 +120,12 @@ describe('notification policy (allowed / denied twins)', () => {
   pair('templated e-mail addresses cannot be verified', recv({ email_configs: [{ to: 'oncall@example.com' }] }), recv({ email_configs: [{ to: '{{ .CommonLabels.owner }}@example.com' }] }), /templated address/);
   pair('minimum group interval', am({ route: { receiver: 'r', group_interval: '1m' }, receivers: [{ name: 'r' }] }), am({ route: { receiver: 'r', routes: [{ receiver: 'r', group_interval: '10s' }] }, receivers: [{ name: 'r' }] }), /spec\.route\.routes\[0\]\.group_interval: "10s" is shorter than the policy's minimum group interval 1m/);
   pair('repeat interval floor', am({ route: { receiver: 'r', repeat_interval: '4h' }, receivers: [{ name: 'r' }] }), am({ route: { receiver: 'r', repeat_interval: '5m' }, receivers: [{ name: 'r' }] }), /repeat_interval: "5m" is shorter than the policy's repeat interval floor 1h/);
+  it('a destination held in a Secret cannot be verified against urlHosts / emailDomains', () => {
+    const po = (receiver: Record<string, unknown>) => ({ apiVersion: 'monitoring.coreos.com/v1alpha1', kind: 'AlertmanagerConfig', metadata: { name: 'a', namespace: 'team-b' }, spec: { route: { receiver: 'r' }, receivers: [{ name: 'r', ...receiver }] } });
+    assert.match(violations(po({ slackConfigs: [{ apiURL: { name: 'slack', key: 'url' }, channel: '#a' }] }))[0]!, /slack_configs\[0\]\.api_url: the destination is held in a Secret/);
+    assert.match(violations(po({ webhookConfigs: [{ urlSecret: { name: 'hook', key: 'url' } }] }))[0]!, /webhook_configs\[0\]\.url: the destination is held in a Secret/);
+    assert.deepEqual(violations(po({ slackConfigs: [{ channel: '#a' }] })), []);
+  });
   it('prometheus-operator spelling: field names of the CRD in the reasons', () => {
     const o = { apiVersion: 'monitoring.coreos.com/v1alpha1', kind: 'AlertmanagerConfig', metadata: { name: 'a', namespace: 'team-b' }, spec: { route: { receiver: 'r', repeatInterval: '1m' }, receivers: [{ name: 'r', webhookConfigs: [{ url: 'https://x.example.org/' }] }] } };
     const v = violations(o);
