@@ -6,7 +6,7 @@ import { translateReceiver, type AmReceiver } from './alertmanager-receivers.ts'
 import { checkAmDuration, checkLabelNames, checkTimeInterval } from './alertmanager-schema.ts';
 import { formatMatcher, parseMatcherObject, parseMatcherString, type Matcher } from './matchers.ts';
 import type { Dialect } from './objects.ts';
-import { arr, isObj, obj, onlyKeys, optStr, str, strList, type Obj } from './util.ts';
+import { arr, obj, onlyKeys, optStr, str, strList, type Obj } from './util.ts';
 
 export interface AmRoute {
   receiver?: string;
@@ -45,8 +45,6 @@ export function amKeys(d: Dialect): AmKeys {
     ? { groupBy: 'group_by', groupWait: 'group_wait', groupInterval: 'group_interval', repeatInterval: 'repeat_interval', muteTimeIntervals: 'mute_time_intervals', activeTimeIntervals: 'active_time_intervals', inhibitRules: 'inhibit_rules', sourceMatchers: 'source_matchers', targetMatchers: 'target_matchers', timeIntervals: 'time_intervals', innerTimeIntervals: 'time_intervals' }
     : { groupBy: 'groupBy', groupWait: 'groupWait', groupInterval: 'groupInterval', repeatInterval: 'repeatInterval', muteTimeIntervals: 'muteTimeIntervals', activeTimeIntervals: 'activeTimeIntervals', inhibitRules: 'inhibitRules', sourceMatchers: 'sourceMatch', targetMatchers: 'targetMatch', timeIntervals: 'muteTimeIntervals', innerTimeIntervals: 'timeIntervals' };
 }
-
-export { camelToSnake } from './alertmanager-receivers.ts';
 
 function matchers(v: unknown, field: string, dialect: Dialect): Matcher[] {
   return arr(v, field).map((m, i) => (dialect === 'vm' ? parseMatcherString(m, `${field}[${i}]`) : parseMatcherObject(m, `${field}[${i}]`)));
@@ -124,7 +122,7 @@ function timeInterval(v: unknown, field: string, dialect: Dialect): AmTimeInterv
 export function readAmSpec(spec: Obj, dialect: Dialect, globals?: Obj): AmSpec {
   const k = amKeys(dialect);
   onlyKeys(spec, ['route', 'receivers', k.inhibitRules, k.timeIntervals], 'spec');
-  const receivers = arr(spec.receivers, 'spec.receivers').map((raw, i) => translateReceiver(raw, `spec.receivers[${i}]`, dialect, globals));
+  const receivers = arr(spec.receivers, 'spec.receivers').map((raw, i) => translateReceiver(raw, `spec.receivers[${i}]`, globals));
   const timeIntervals = arr(spec[k.timeIntervals], `spec.${k.timeIntervals}`).map((t, i) => timeInterval(t, `spec.${k.timeIntervals}[${i}]`, dialect));
   const inhibitRules = arr(spec[k.inhibitRules], `spec.${k.inhibitRules}`).map((raw, i) => {
     const f = `spec.${k.inhibitRules}[${i}]`;

@@ -8,7 +8,6 @@
 // 0.25 equivalent is an error of this object.
 import { IsolationError, unsupported } from './errors.ts';
 import { checkReceiver } from './alertmanager-schema.ts';
-import type { Dialect } from './objects.ts';
 import { isObj, obj, str, type Obj } from './util.ts';
 
 export interface AmReceiver { readonly name: string; readonly configs: Record<string, unknown[]> }
@@ -118,7 +117,7 @@ function translate(v: unknown, field: string, parentKey: string, offline: boolea
  * Secrets in the object's namespace and generates for its own Alertmanager version, so Secret
  * references become FROM_SECRET and the 0.25 field rules are not applied.
  */
-export function translateReceiver(raw: unknown, field: string, _dialect: Dialect, globals?: Obj): AmReceiver {
+export function translateReceiver(raw: unknown, field: string, globals?: Obj): AmReceiver {
   const offline = globals !== undefined;
   const r = obj(raw, field);
   const name = str(r.name, `${field}.name`);

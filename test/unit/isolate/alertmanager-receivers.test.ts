@@ -7,8 +7,8 @@ import { translateReceiver } from '../../../src/isolate/alertmanager-receivers.t
 import { IsolationError } from '../../../src/isolate/errors.ts';
 
 const GLOBALS = { slack_api_url: 'http://slack.example/', opsgenie_api_key: 'k', victorops_api_key: 'k', wechat_api_secret: 's', wechat_api_corp_id: 'c', smtp_smarthost: 'mail:25', smtp_from: 'am@example.com' };
-const po = (cfg: Record<string, unknown>) => translateReceiver({ name: 'r', ...cfg }, 'spec.receivers[0]', 'po', GLOBALS).configs;
-const vm = (cfg: Record<string, unknown>) => translateReceiver({ name: 'r', ...cfg }, 'spec.receivers[0]', 'vm', GLOBALS).configs;
+const po = (cfg: Record<string, unknown>) => translateReceiver({ name: 'r', ...cfg }, 'spec.receivers[0]', GLOBALS).configs;
+const vm = (cfg: Record<string, unknown>) => translateReceiver({ name: 'r', ...cfg }, 'spec.receivers[0]', GLOBALS).configs;
 
 function refused(fn: () => unknown, field: RegExp, reason?: RegExp): void {
   assert.throws(fn, (err: unknown) => {
@@ -123,12 +123,12 @@ describe('Alertmanager 0.25 load-time rules', () => {
     assert.throws(() => vm({ webhook_configs: [{ url: 'not a url with token abc123' }] }), (e: IsolationError) => !e.message.includes('abc123'));
   });
   it('settings that may come from the base configuration are required when it lacks them', () => {
-    const none = (cfg: Record<string, unknown>) => translateReceiver({ name: 'r', ...cfg }, 'spec.receivers[0]', 'vm', {});
+    const none = (cfg: Record<string, unknown>) => translateReceiver({ name: 'r', ...cfg }, 'spec.receivers[0]', {});
     refused(() => none({ slack_configs: [{ channel: 'c' }] }), /slack_configs\[0\]$/, /slack_api_url/);
     assert.doesNotThrow(() => vm({ slack_configs: [{ channel: 'c' }] }));
     refused(() => none({ email_configs: [{ to: 'a@b.c' }] }), /email_configs\[0\]$/, /smtp_smarthost/);
     // Unknown globals (the webhook): not required.
-    assert.doesNotThrow(() => translateReceiver({ name: 'r', slack_configs: [{ channel: 'c' }] }, 'f', 'vm'));
+    assert.doesNotThrow(() => translateReceiver({ name: 'r', slack_configs: [{ channel: 'c' }] }, 'f'));
   });
   it('each integration\'s own checks', () => {
     refused(() => vm({ opsgenie_configs: [{ responders: [{ type: 'squad', name: 'x' }] }] }), /responders\[0\]\.type$/);
@@ -149,7 +149,7 @@ describe('Alertmanager 0.25 load-time rules', () => {
 });
 
 describe('admission (no base configuration): the operator resolves Secrets and picks the Alertmanager version', () => {
-  const admit = (dialect: 'po' | 'vm', cfg: Record<string, unknown>) => translateReceiver({ name: 'r', ...cfg }, 'spec.receivers[0]', dialect).configs;
+  const admit = (_dialect: 'po' | 'vm', cfg: Record<string, unknown>) => translateReceiver({ name: 'r', ...cfg }, 'spec.receivers[0]').configs;
   it('Secret references are kept as "from a Secret", never refused', () => {
     assert.deepEqual(admit('po', { slackConfigs: [{ apiURL: { name: 'slack', key: 'url' }, channel: '#a' }] }), { slack_configs: [{ api_url: { fromSecret: true }, channel: '#a' }] });
     assert.deepEqual(admit('vm', { webhook_configs: [{ url_secret: { name: 's', key: 'k' } }] }), { webhook_configs: [{ url: { fromSecret: true } }] });
