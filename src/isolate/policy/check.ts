@@ -125,7 +125,13 @@ export function checkAlertmanagerPolicy(o: MonitoringObject, spec: AmSpec, p: Na
         if (!isObj(c)) return;
         const cf = `${f}[${j}]`;
         if (p.urlHosts !== undefined) {
-          for (const d of DESTINATIONS) checkUrl(c[d], `${cf}.${d}`, p.urlHosts, out);
+          // Pushover's `url` is a link shown in the message, not where it is sent.
+          for (const d of DESTINATIONS) if (!(type === 'pushover_configs' && d === 'url')) checkUrl(c[d], `${cf}.${d}`, p.urlHosts, out);
+          // An own SMTP relay would receive every alert of the team: it is a destination too.
+          if (type === 'email_configs' && typeof c.smarthost === 'string') {
+            const host = c.smarthost.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+            if (!hostAllowed(host, p.urlHosts)) out.push(`${cf}.smarthost: host "${host}" is not an approved notification destination (${p.urlHosts.join(', ')})`);
+          }
           const http = isObj(c.http_config) ? c.http_config : undefined;
           if (http !== undefined) {
             checkUrl(http.proxy_url, `${cf}.http_config.proxy_url`, p.urlHosts, out);

@@ -21,7 +21,7 @@ global:
     metrics:
       deny: ['apiserver_.*']
   notifications:
-    integrations: [webhook, email, slack]
+    integrations: [webhook, email, slack, pushover]
     urlHosts: [hooks.example.com, '*.alerts.example.com']
     emailDomains: [example.com]
     minGroupInterval: 1m
@@ -112,10 +112,12 @@ describe('rules policy (allowed / denied twins)', () => {
 
 describe('notification policy (allowed / denied twins)', () => {
   const recv = (cfg: Record<string, unknown>) => am({ route: { receiver: 'r' }, receivers: [{ name: 'r', ...cfg }] });
-  pair('approved integration types', recv({ webhook_configs: [{ url: 'https://hooks.example.com/x' }] }), recv({ telegram_configs: [{ bot_token: 'b', chat_id: 1 }] }), /integration "telegram" is not approved by the policy \(approved: webhook, email, slack\)/);
+  pair('approved integration types', recv({ webhook_configs: [{ url: 'https://hooks.example.com/x' }] }), recv({ telegram_configs: [{ bot_token: 'b', chat_id: 1 }] }), /integration "telegram" is not approved by the policy \(approved: webhook, email, slack, pushover\)/);
   pair('webhook URL host allow-list', recv({ webhook_configs: [{ url: 'https://hooks.example.com/x' }] }), recv({ webhook_configs: [{ url: 'https://hooks.example.com.evil.net/x' }] }), /host "hooks\.example\.com\.evil\.net" is not an approved notification destination/);
+  pair('pushover url is a link in the message, not a destination', recv({ pushover_configs: [{ user_key: 'u', token: 't', url: 'https://grafana.internal/' }] }), recv({ pushover_configs: [{ user_key: 'u', token: 't', url: 'https://grafana.internal/', http_config: { proxy_url: 'http://evil.net/' } }] }), /proxy_url/);
   pair('wildcard host matches subdomains only', recv({ webhook_configs: [{ url: 'https://eu.alerts.example.com/x' }] }), recv({ webhook_configs: [{ url: 'https://alerts.example.com/x' }] }), /not an approved notification destination/);
   pair('proxy URL is a destination too', recv({ webhook_configs: [{ url: 'https://hooks.example.com/x', http_config: { proxy_url: 'http://hooks.example.com:3128/' } }] }), recv({ webhook_configs: [{ url: 'https://hooks.example.com/x', http_config: { proxy_url: 'http://exfil.example.org:3128/' } }] }), /proxy_url: host "exfil\.example\.org"/);
+  pair('an own SMTP relay is a destination', recv({ email_configs: [{ to: 'oncall@example.com', smarthost: 'hooks.example.com:25' }] }), recv({ email_configs: [{ to: 'oncall@example.com', smarthost: 'smtp.evil.net:587' }] }), /smarthost: host "smtp\.evil\.net" is not an approved/);
   pair('e-mail domains', recv({ email_configs: [{ to: 'oncall@example.com, Team <team@example.com>' }] }), recv({ email_configs: [{ to: 'oncall@example.com, x@gmail.com' }] }), /"x@gmail\.com" is not in an approved e-mail domain/);
   pair('templated e-mail addresses cannot be verified', recv({ email_configs: [{ to: 'oncall@example.com' }] }), recv({ email_configs: [{ to: '{{ .CommonLabels.owner }}@example.com' }] }), /templated address/);
   pair('minimum group interval', am({ route: { receiver: 'r', group_interval: '1m' }, receivers: [{ name: 'r' }] }), am({ route: { receiver: 'r', routes: [{ receiver: 'r', group_interval: '10s' }] }, receivers: [{ name: 'r' }] }), /spec\.route\.routes\[0\]\.group_interval: "10s" is shorter than the policy's minimum group interval 1m/);
