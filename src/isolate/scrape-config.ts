@@ -35,7 +35,12 @@ function endpointParams(ep: Obj, path: string, consumed: readonly string[], flav
     if (consumed.includes(k) || v === undefined || v === null) continue;
     const f = `${path}.${k}`;
     if (SECRET_REFS.has(k)) throw unsupported(f, 'references a Secret, which the offline compiler cannot resolve (the webhook accepts it; the operator resolves it in the object\'s namespace)');
-    if (k === 'scheme') { out.scheme = str(v, f).toLowerCase(); continue; }
+    if (k === 'scheme') {
+      const scheme = str(v, f).toLowerCase();
+      if (scheme !== 'http' && scheme !== 'https') throw new IsolationError('ERR_ISOLATE_OBJECT', f, 'must be http or https');
+      out.scheme = scheme;
+      continue;
+    }
     if (k === 'params') {
       const p = obj(v, f);
       const params: Record<string, string[]> = {};
@@ -56,10 +61,35 @@ function endpointParams(ep: Obj, path: string, consumed: readonly string[], flav
     const target = Object.hasOwn(PARAM_KEYS, k) ? PARAM_KEYS[k] : undefined;
     if (target === undefined) throw unsupported(f, 'is not supported by tenantgate isolate');
     if (target === 'series_limit' && flavor === 'prometheus-operator') throw unsupported(f, 'is a vmagent-only setting');
+    checkParamType(target, v, f);
     out[target] = v;
   }
   checkTiming(out, ep, path);
   return out;
+}
+
+// A wrong type here would make Prometheus or vmagent refuse the whole configuration.
+function checkParamType(target: string, v: unknown, field: string): void {
+  const bad = (why: string) => { throw new IsolationError('ERR_ISOLATE_OBJECT', field, why); };
+  switch (target) {
+    case 'honor_labels': case 'honor_timestamps': case 'follow_redirects': case 'enable_http2':
+      if (typeof v !== 'boolean') bad('must be true or false');
+      break;
+    case 'sample_limit': case 'series_limit':
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad('must be a non-negative integer');
+      break;
+    case 'metrics_path':
+      if (typeof v !== 'string' || v === '') bad('must be a non-empty path');
+      break;
+    case 'proxy_url': {
+      let u: URL | undefined;
+      try { u = new URL(str(v, field)); } catch { bad('is not a valid URL'); }
+      if (u !== undefined && !['http:', 'https:', 'socks5:'].includes(u.protocol)) bad('must be an http, https or socks5 URL');
+      break;
+    }
+    default:
+      if (typeof v !== 'string') bad('must be a string');
+  }
 }
 
 function durationOf(v: unknown, field: string): number {

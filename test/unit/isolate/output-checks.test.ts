@@ -67,6 +67,14 @@ describe('relabel rules are checked as Prometheus / vmagent load them', () => {
     bad({ action: 'labeldrop', regex: 'x', sourceLabels: ['a'] }, 'prometheus-operator', /takes only regex/);
     bad({ action: 'labelmap', regex: '(.*)', replacement: 'a-$1' }, 'prometheus-operator', /not a valid label name template/);
   });
+  it('endpoint settings of the wrong type or value are refused with the CRD field', () => {
+    const err = (ep: Record<string, unknown>) => compile([{ name: 'x', text: JSON.stringify({ apiVersion: 'operator.victoriametrics.com/v1beta1', kind: 'VMStaticScrape', metadata: { name: 's', namespace: 'team-a' }, spec: { targetEndpoints: [{ targets: ['a:1'], ...ep }] } }) }], vmOpts).errors[0]?.message ?? 'accepted';
+    assert.match(err({ scheme: 'ftp' }), /targetEndpoints\[0\]\.scheme: must be http or https/);
+    assert.match(err({ sampleLimit: -1 }), /sampleLimit: must be a non-negative integer/);
+    assert.match(err({ followRedirects: 'yes' }), /followRedirects: must be true or false/);
+    assert.match(err({ proxyURL: 'file:///etc/passwd' }), /proxyURL: must be an http, https or socks5 URL/);
+    assert.equal(err({ scheme: 'HTTPS', sampleLimit: 1000, proxyURL: 'http://proxy:3128' }), 'accepted');
+  });
   it('scrape timeout longer than the interval is refused with the CRD field', () => {
     const text = JSON.stringify({ apiVersion: 'operator.victoriametrics.com/v1beta1', kind: 'VMStaticScrape', metadata: { name: 's', namespace: 'team-a' }, spec: { targetEndpoints: [{ targets: ['a:1'], interval: '10s', scrapeTimeout: '20s' }] } });
     assert.match(compile([{ name: 'x', text }], vmOpts).errors[0]!.message, /targetEndpoints\[0\]\.scrapeTimeout: 20s is longer than the scrape interval 10s/);
