@@ -92,7 +92,7 @@ export function buildAlertmanagerConfig(baseIn: Obj | undefined, inputs: readonl
   const intervals: Obj[] = [];
   for (const input of sorted) {
     try {
-      const spec = readAmSpec(input.object.spec, kindInfo(input.object.kind)!.dialect);
+      const spec = readAmSpec(input.object.spec, kindInfo(input.object.kind)!.dialect, isObj(base.global) ? base.global : {});
       const t = translate(input.object, spec, opts);
       for (const r of t.receivers) {
         if (receiverNames.has(r.name as string)) throw new IsolationError('ERR_ISOLATE_CONFLICT', 'spec.receivers', `receiver name "${String(r.name)}" is already used (duplicate object or base configuration)`);

@@ -1,10 +1,12 @@
 // A dialect-neutral reading of VMAlertmanagerConfig (snake_case spec) and prometheus-operator
 // AlertmanagerConfig (camelCase spec), validated so that one team's object can never make the
 // shared Alertmanager configuration invalid: every reference must resolve inside the object.
-import { IsolationError, unsupported } from './errors.ts';
+import { IsolationError } from './errors.ts';
+import { translateReceiver, type AmReceiver } from './alertmanager-receivers.ts';
+import { checkAmDuration, checkLabelNames, checkTimeInterval } from './alertmanager-schema.ts';
 import { formatMatcher, parseMatcherObject, parseMatcherString, type Matcher } from './matchers.ts';
 import type { Dialect } from './objects.ts';
-import { arr, isObj, obj, onlyKeys, optStr, str, strList, type Obj } from './util.ts';
+import { arr, obj, onlyKeys, optStr, str, strList, type Obj } from './util.ts';
 
 export interface AmRoute {
   receiver?: string;
@@ -19,7 +21,7 @@ export interface AmRoute {
   routes: AmRoute[];
 }
 
-export interface AmReceiver { readonly name: string; readonly configs: Record<string, unknown[]> }
+export type { AmReceiver };
 export interface AmInhibitRule { source: Matcher[]; target: Matcher[]; equal: string[] }
 export interface AmTimeInterval { readonly name: string; readonly intervals: unknown[] }
 
@@ -44,41 +46,13 @@ export function amKeys(d: Dialect): AmKeys {
     : { groupBy: 'groupBy', groupWait: 'groupWait', groupInterval: 'groupInterval', repeatInterval: 'repeatInterval', muteTimeIntervals: 'muteTimeIntervals', activeTimeIntervals: 'activeTimeIntervals', inhibitRules: 'inhibitRules', sourceMatchers: 'sourceMatch', targetMatchers: 'targetMatch', timeIntervals: 'muteTimeIntervals', innerTimeIntervals: 'timeIntervals' };
 }
 
-/** Integrations Alertmanager 0.25 knows, in configuration spelling. */
-const INTEGRATIONS = new Set(['webhook_configs', 'email_configs', 'slack_configs', 'pagerduty_configs', 'opsgenie_configs', 'pushover_configs', 'victorops_configs', 'wechat_configs', 'telegram_configs', 'sns_configs', 'webex_configs', 'discord_configs']);
-/** Maps whose keys are user data, not field names: never re-spelled. */
-const OPAQUE_MAPS = new Set(['headers', 'details', 'fields', 'annotations', 'tags', 'attributes', 'custom_fields']);
-
-export function camelToSnake(k: string): string {
-  return k.replace(/([a-z0-9])([A-Z]+)/g, '$1_$2').toLowerCase();
-}
-
-function isSecretRef(v: unknown): boolean {
-  return isObj(v) && typeof v.key === 'string' && Object.keys(v).every((k) => k === 'name' || k === 'key' || k === 'optional');
-}
-
-/** Deep copy of an integration config in Alertmanager spelling; Secret references refused. */
-function integrationConfig(v: unknown, field: string, dialect: Dialect): unknown {
-  if (Array.isArray(v)) return v.map((x, i) => integrationConfig(x, `${field}[${i}]`, dialect));
-  if (!isObj(v)) return v;
-  if (isSecretRef(v)) throw unsupported(field, 'references a Secret, which the offline compiler cannot resolve');
-  const out: Obj = {};
-  for (const [k, x] of Object.entries(v)) {
-    const key = dialect === 'po' ? camelToSnake(k) : k;
-    if (key.endsWith('_secret')) throw unsupported(`${field}.${k}`, 'references a Secret, which the offline compiler cannot resolve');
-    out[key] = OPAQUE_MAPS.has(key) ? v[k] : integrationConfig(x, `${field}.${k}`, dialect);
-  }
-  return out;
-}
-
 function matchers(v: unknown, field: string, dialect: Dialect): Matcher[] {
   return arr(v, field).map((m, i) => (dialect === 'vm' ? parseMatcherString(m, `${field}[${i}]`) : parseMatcherObject(m, `${field}[${i}]`)));
 }
 
-function optDuration(v: unknown, field: string): string | undefined {
+function optDuration(v: unknown, field: string, nonZero = false): string | undefined {
   const s = optStr(v, field);
-  if (s !== undefined && !/^(\d+(ms|s|m|h|d|w|y))+$/.test(s)) throw new IsolationError('ERR_ISOLATE_OBJECT', field, `"${s}" is not a duration`);
-  return s;
+  return s === undefined ? undefined : checkAmDuration(s, field, nonZero);
 }
 
 function route(v: unknown, field: string, dialect: Dialect, depth: number): AmRoute {
@@ -95,10 +69,15 @@ function route(v: unknown, field: string, dialect: Dialect, depth: number): AmRo
   };
   const receiver = optStr(r.receiver, `${field}.receiver`);
   if (receiver !== undefined && receiver !== '') out.receiver = receiver;
-  if (r[k.groupBy] !== undefined) out.groupBy = strList(r[k.groupBy], `${field}.${k.groupBy}`);
+  if (r[k.groupBy] !== undefined) {
+    const gb = strList(r[k.groupBy], `${field}.${k.groupBy}`);
+    // Alertmanager: `...` alone groups by every label; otherwise label names.
+    if (!(gb.length === 1 && gb[0] === '...')) checkLabelNames(gb, `${field}.${k.groupBy}`);
+    out.groupBy = gb;
+  }
   const gw = optDuration(r[k.groupWait], `${field}.${k.groupWait}`); if (gw !== undefined) out.groupWait = gw;
-  const gi = optDuration(r[k.groupInterval], `${field}.${k.groupInterval}`); if (gi !== undefined) out.groupInterval = gi;
-  const ri = optDuration(r[k.repeatInterval], `${field}.${k.repeatInterval}`); if (ri !== undefined) out.repeatInterval = ri;
+  const gi = optDuration(r[k.groupInterval], `${field}.${k.groupInterval}`, true); if (gi !== undefined) out.groupInterval = gi;
+  const ri = optDuration(r[k.repeatInterval], `${field}.${k.repeatInterval}`, true); if (ri !== undefined) out.repeatInterval = ri;
   if (typeof r.continue === 'boolean') out.continue = r.continue;
   return out;
 }
@@ -112,7 +91,7 @@ function timeInterval(v: unknown, field: string, dialect: Dialect): AmTimeInterv
   const intervals = arr(t[k.innerTimeIntervals], `${field}.${k.innerTimeIntervals}`).map((raw, i) => {
     const f = `${field}.${k.innerTimeIntervals}[${i}]`;
     const ti = obj(raw, f);
-    if (dialect === 'vm') { onlyKeys(ti, ['times', 'weekdays', 'days_of_month', 'months', 'years', 'location'], f); return ti; }
+    if (dialect === 'vm') { onlyKeys(ti, ['times', 'weekdays', 'days_of_month', 'months', 'years', 'location'], f); checkTimeInterval(ti, f); return ti; }
     onlyKeys(ti, ['times', 'weekdays', 'daysOfMonth', 'months', 'years'], f);
     const out: Obj = {};
     if (ti.times !== undefined) {
@@ -130,38 +109,31 @@ function timeInterval(v: unknown, field: string, dialect: Dialect): AmTimeInterv
         return x.end === undefined ? `${String(x.start)}` : `${String(x.start)}:${String(x.end)}`;
       });
     }
+    checkTimeInterval(out, f);
     return out;
   });
   return { name, intervals };
 }
 
-/** Reads and cross-checks an alertmanager object's spec. */
-export function readAmSpec(spec: Obj, dialect: Dialect): AmSpec {
+/**
+ * Reads and cross-checks an alertmanager object's spec. `globals` is the base configuration's
+ * `global` section when known; receivers may rely on it for API URLs and keys.
+ */
+export function readAmSpec(spec: Obj, dialect: Dialect, globals?: Obj): AmSpec {
   const k = amKeys(dialect);
   onlyKeys(spec, ['route', 'receivers', k.inhibitRules, k.timeIntervals], 'spec');
-  const receivers = arr(spec.receivers, 'spec.receivers').map((raw, i) => {
-    const f = `spec.receivers[${i}]`;
-    const r = obj(raw, f);
-    const name = str(r.name, `${f}.name`);
-    if (name === '') throw new IsolationError('ERR_ISOLATE_OBJECT', `${f}.name`, 'must not be empty');
-    const configs: Record<string, unknown[]> = {};
-    for (const [key, v] of Object.entries(r)) {
-      if (key === 'name') continue;
-      const snake = dialect === 'po' ? camelToSnake(key) : key;
-      if (!INTEGRATIONS.has(snake)) throw unsupported(`${f}.${key}`, 'is not an Alertmanager 0.25 integration');
-      configs[snake] = arr(integrationConfig(v, `${f}.${key}`, dialect), `${f}.${key}`);
-    }
-    return { name, configs };
-  });
+  const receivers = arr(spec.receivers, 'spec.receivers').map((raw, i) => translateReceiver(raw, `spec.receivers[${i}]`, globals));
   const timeIntervals = arr(spec[k.timeIntervals], `spec.${k.timeIntervals}`).map((t, i) => timeInterval(t, `spec.${k.timeIntervals}[${i}]`, dialect));
   const inhibitRules = arr(spec[k.inhibitRules], `spec.${k.inhibitRules}`).map((raw, i) => {
     const f = `spec.${k.inhibitRules}[${i}]`;
     const ir = obj(raw, f);
     onlyKeys(ir, [k.sourceMatchers, k.targetMatchers, 'equal'], f);
+    const equal = strList(ir.equal, `${f}.equal`);
+    checkLabelNames(equal, `${f}.equal`);
     return {
       source: matchers(ir[k.sourceMatchers], `${f}.${k.sourceMatchers}`, dialect),
       target: matchers(ir[k.targetMatchers], `${f}.${k.targetMatchers}`, dialect),
-      equal: strList(ir.equal, `${f}.equal`),
+      equal,
     };
   });
   const out: AmSpec = { receivers, inhibitRules, timeIntervals };

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { compile, type InputFile } from './compile.ts';
 import { IsolationError } from './errors.ts';
+import { loadPolicyFile } from './policy/load.ts';
 import { makeOptions, type Flavor, type IsolateOptions, type UnsafePolicy } from './options.ts';
 import { isObj, type Obj } from './util.ts';
 
@@ -25,6 +26,8 @@ Reads namespaced monitoring objects (multi-document YAML) and writes hardened co
   --scrape-base FILE            Prometheus/vmagent config the scrape jobs are appended to
   --alertmanager-base FILE      Alertmanager config the tenant routes are merged into
   --out DIR                     write scrape.yml, rules.yml, alertmanager.yml there (else: check only)
+  --policy FILE                 alert-definition policy (docs/namespace-isolation.md#alert-definition-policy)
+  --report FILE                 write a JSON report of every object: compiled, changed (which fields) or refused (why)
 Exit status: 0 all objects compiled, 1 some objects rejected (the rest is still written), 2 usage error.
 `;
 
@@ -65,6 +68,8 @@ export async function isolateMain(argv: readonly string[]): Promise<number> {
         'scrape-base': { type: 'string' },
         'alertmanager-base': { type: 'string' },
         out: { type: 'string' },
+        policy: { type: 'string' },
+        report: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -76,7 +81,9 @@ export async function isolateMain(argv: readonly string[]): Promise<number> {
     if (typeof values.label !== 'string') throw new IsolationError('ERR_ISOLATE_USAGE', '--label', 'is required');
     if (positionals.length === 0) throw new IsolationError('ERR_ISOLATE_USAGE', 'FILE', 'give at least one file or directory');
     const reserved = values['reserved-label'] as string[] | undefined;
+    const policy = typeof values.policy === 'string' ? loadPolicyFile(values.policy) : undefined;
     opts = makeOptions({
+      ...(policy !== undefined ? { policy } : {}),
       label: values.label,
       flavor: flavor as Flavor,
       unsafe: (unsafeMode === 'reject' ? 'reject' : 'neutralise') as UnsafePolicy,
@@ -105,9 +112,11 @@ export async function isolateMain(argv: readonly string[]): Promise<number> {
       writeFileSync(join(out, 'rules.yml'), header + stringify(result.rules, YAML_OUT));
       writeFileSync(join(out, 'alertmanager.yml'), header + stringify(result.alertmanager, YAML_OUT));
     }
+    if (typeof values.report === 'string') writeFileSync(values.report, `${JSON.stringify(result.report, null, 2)}\n`);
     const c = result.counts;
-    process.stderr.write(`tenantgate isolate: ${c.scrape} scrape, ${c.rules} rule, ${c.alertmanager} alertmanager objects compiled; ${result.errors.length} rejected\n`);
-    return result.errors.length > 0 ? 1 : 0;
+    const refused = result.report.summary.refused;
+    process.stderr.write(`tenantgate isolate: ${c.scrape} scrape, ${c.rules} rule, ${c.alertmanager} alertmanager objects compiled; ${refused} rejected\n`);
+    return refused > 0 ? 1 : 0;
   } catch (err) {
     process.stderr.write(`tenantgate isolate: ${err instanceof IsolationError ? err.describe() : (err as Error).message}\n`);
     return 2;

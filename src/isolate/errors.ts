@@ -17,6 +17,8 @@ export type IsolationCode =
   | 'ERR_ISOLATE_UNSUPPORTED' // a field the offline compiler cannot translate (e.g. Secret references)
   | 'ERR_ISOLATE_PROMQL'      // a rule expression that cannot be parsed or scoped
   | 'ERR_ISOLATE_CONFLICT'    // a generated name collides with another object or the base config
+  | 'ERR_ISOLATE_POLICY'      // the object breaks the alert-definition policy (--policy)
+  | 'ERR_ISOLATE_OUTPUT'      // the merged output fails its final check (a base configuration error)
   | 'ERR_ISOLATE_USAGE';      // bad command-line usage
 
 export class IsolationError extends Error {

@@ -43,14 +43,15 @@ function sitesOf(kind: string, spec: Obj): Site[] {
     case 'VMProbe':
     case 'Probe': {
       const targets = obj(spec.targets, 'spec.targets');
+      const keys = kind === 'VMProbe' ? ['static', 'staticConfig', 'ingress'] : ['staticConfig', 'ingress'];
       for (const k of Object.keys(targets)) {
-        if (k !== 'staticConfig' && k !== 'ingress') throw unsupported(`spec.targets.${k}`, 'only targets.staticConfig and targets.ingress are supported');
+        if (!keys.includes(k)) throw unsupported(`spec.targets.${k}`, `only targets.${keys.join(', targets.')} are supported`);
       }
       const sites: Site[] = [{ holder: spec, path: 'spec', metricKey }];
-      for (const k of ['staticConfig', 'ingress']) {
-        if (targets[k] !== undefined) sites.push({ holder: obj(targets[k], `spec.targets.${k}`), path: `spec.targets.${k}`, relabelKey: 'relabelingConfigs' });
+      for (const k of keys) {
+        if (targets[k] !== undefined && targets[k] !== null) sites.push({ holder: obj(targets[k], `spec.targets.${k}`), path: `spec.targets.${k}`, relabelKey: 'relabelingConfigs' });
       }
-      if (sites.length === 1) throw new IsolationError('ERR_ISOLATE_OBJECT', 'spec.targets', 'needs staticConfig or ingress');
+      if (sites.length === 1) throw new IsolationError('ERR_ISOLATE_OBJECT', 'spec.targets', `needs ${keys.join(' or ')}`);
       return sites;
     }
     default:

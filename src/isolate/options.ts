@@ -1,6 +1,7 @@
 // Options shared by the compiler (`tenantgate isolate`) and the admission webhook.
 import { IsolationError } from './errors.ts';
 import { isPromLabelName } from './names.ts';
+import type { AlertPolicy } from './policy/load.ts';
 
 /** Which operator's object semantics and which backend dialect to generate. */
 export type Flavor = 'victoriametrics' | 'prometheus-operator';
@@ -29,6 +30,8 @@ export interface IsolateOptions {
    * them to that VictoriaMetrics cluster tenant when writing to a multitenant endpoint.
    */
   readonly reservedLabels: readonly string[];
+  /** The alert-definition policy (`--policy`), when one is configured. */
+  readonly policy?: AlertPolicy;
 }
 
 export function defaultReservedLabels(flavor: Flavor): string[] {
@@ -51,5 +54,6 @@ export function makeOptions(partial: Partial<IsolateOptions> & { label: string }
     unsafe: partial.unsafe ?? 'reject',
     allowFileAccess: partial.allowFileAccess ?? false,
     reservedLabels: reserved,
+    ...(partial.policy !== undefined ? { policy: partial.policy } : {}),
   };
 }

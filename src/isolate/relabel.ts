@@ -43,7 +43,10 @@ export function normaliseRelabel(raw: unknown, field: string, flavor: Flavor): R
     throw new IsolationError('ERR_ISOLATE_OBJECT', field, 'a relabel rule must be a mapping');
   }
   const out: Relabel = {};
-  for (const [k, v] of Object.entries(raw)) {
+  // The operators read the camelCase field when both spellings are present, so snake_case keys
+  // are applied first and a camelCase twin overrides them.
+  const entries = Object.entries(raw).sort(([a], [b]) => Number(!a.includes('_')) - Number(!b.includes('_')));
+  for (const [k, v] of entries) {
     const key = Object.hasOwn(KEYS, k) ? KEYS[k] : undefined;
     if (key === undefined) throw new IsolationError('ERR_ISOLATE_OBJECT', `${field}.${k}`, 'unknown relabel field');
     const f = `${field}.${k}`;
@@ -84,7 +87,49 @@ export function normaliseRelabel(raw: unknown, field: string, flavor: Flavor): R
       if (out[k] !== undefined) throw unsupported(`${field}.${k}`, 'is a vmagent-only relabel field; Prometheus does not accept it');
     }
   }
+  checkRelabelShape(out, action, field, flavor);
   return out;
+}
+
+/** Prometheus's rule for a replace target: a label name that may contain `$1`/`${name}` references. */
+const RELABEL_TARGET = /^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+// What Prometheus 2.42 and vmagent refuse when loading a relabel rule; either refusal would make
+// the whole shared scrape configuration unloadable, so it is an error of this object.
+function checkRelabelShape(r: Relabel, action: string, field: string, flavor: Flavor): void {
+  const bad = (f: string, why: string): never => { throw new IsolationError('ERR_ISOLATE_OBJECT', f === '' ? field : `${field}.${f}`, why); };
+  for (const re of r.regex === undefined ? [] : Array.isArray(r.regex) ? r.regex : [r.regex]) fullMatch(re, '', `${field}.regex`);
+  const prom = flavor === 'prometheus-operator';
+  const target = r.target_label ?? '';
+  switch (action) {
+    case 'replace':
+      if (target === '') bad('', 'a replace rule needs targetLabel');
+      if (prom && !RELABEL_TARGET.test(target)) bad('targetLabel', `"${target}" is not a valid target label`);
+      break;
+    case 'hashmod':
+      if (target === '') bad('', 'a hashmod rule needs targetLabel');
+      if (r.modulus === undefined || r.modulus === 0) bad('modulus', 'a hashmod rule needs a non-zero modulus');
+      if (prom && !LABEL_NAME.test(target)) bad('targetLabel', `"${target}" is not a valid label name`);
+      break;
+    case 'lowercase': case 'uppercase': case 'keepequal': case 'dropequal':
+      if (target === '') bad('', `a ${action} rule needs targetLabel`);
+      if (prom && !LABEL_NAME.test(target)) bad('targetLabel', `"${target}" is not a valid label name`);
+      if ((action === 'keepequal' || action === 'dropequal') && (r.source_labels ?? []).length === 0) bad('', `a ${action} rule needs sourceLabels`);
+      break;
+    case 'labeldrop': case 'labelkeep':
+      if (prom && (r.source_labels !== undefined || r.target_label !== undefined || r.modulus !== undefined || r.replacement !== undefined || r.separator !== undefined)) {
+        bad('', `a ${action} rule takes only regex (Prometheus refuses other fields)`);
+      }
+      break;
+    case 'labelmap':
+      if (prom && !RELABEL_TARGET.test(r.replacement ?? '$1')) bad('replacement', `"${r.replacement ?? ''}" is not a valid label name template`);
+      break;
+    case 'keep': case 'drop':
+      // vmagent refuses keep/drop with nothing to match; Prometheus matches the empty string.
+      if (!prom && (r.source_labels ?? []).length === 0 && r.if === undefined) bad('', `a ${action} rule needs sourceLabels (or if)`);
+      break;
+  }
 }
 
 function regexSource(r: Relabel): string {

@@ -8,13 +8,23 @@ import type { MonitoringObject } from './objects.ts';
 import type { IsolateOptions } from './options.ts';
 import { arr, obj, optObj, type Obj } from './util.ts';
 
+/**
+ * `<ns>/<object>/<group>` for the flavour's own kind, `<ns>/<Kind>/<object>/<group>` for the other
+ * one: a PrometheusRule and a VMRule of the same namespace and name then never share a group
+ * name, and since object names are lower case, the Kind part cannot equal an object name.
+ */
+export function ruleGroupName(o: MonitoringObject, group: string, opts: IsolateOptions): string {
+  const native = (opts.flavor === 'victoriametrics') === (o.kind === 'VMRule');
+  return native ? `${o.metadata.namespace}/${o.metadata.name}/${group}` : `${o.metadata.namespace}/${o.kind}/${o.metadata.name}/${group}`;
+}
+
 export function ruleGroups(o: MonitoringObject, opts: IsolateOptions): Obj[] {
   const ns = o.metadata.namespace;
   const vmalert = opts.flavor === 'victoriametrics';
   return arr(o.spec.groups, 'spec.groups').map((raw, gi) => {
     const gf = `spec.groups[${gi}]`;
     const g = obj(raw, gf);
-    const out: Obj = { name: `${ns}/${o.metadata.name}/${String(g.name)}` };
+    const out: Obj = { name: ruleGroupName(o, String(g.name), opts) };
     if (g.interval !== undefined) out.interval = g.interval;
     if (g.limit !== undefined) out.limit = g.limit;
     for (const k of ['eval_offset', 'eval_delay', 'eval_alignment', 'concurrency', 'type']) {

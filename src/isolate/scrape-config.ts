@@ -1,6 +1,7 @@
 // Translation of hardened scrape objects into vmagent/Prometheus `scrape_configs` jobs, following
 // the operators' generated layout (job names, kubernetes_sd_configs restricted to the object's
 // namespace, selector/port relabelling), with tenantgate's enforcement rules always last.
+import { durationMs } from './durations.ts';
 import { IsolationError, unsupported } from './errors.ts';
 import { sanitizeLabelName } from './names.ts';
 import type { MonitoringObject } from './objects.ts';
@@ -34,7 +35,12 @@ function endpointParams(ep: Obj, path: string, consumed: readonly string[], flav
     if (consumed.includes(k) || v === undefined || v === null) continue;
     const f = `${path}.${k}`;
     if (SECRET_REFS.has(k)) throw unsupported(f, 'references a Secret, which the offline compiler cannot resolve (the webhook accepts it; the operator resolves it in the object\'s namespace)');
-    if (k === 'scheme') { out.scheme = str(v, f).toLowerCase(); continue; }
+    if (k === 'scheme') {
+      const scheme = str(v, f).toLowerCase();
+      if (scheme !== 'http' && scheme !== 'https') throw new IsolationError('ERR_ISOLATE_OBJECT', f, 'must be http or https');
+      out.scheme = scheme;
+      continue;
+    }
     if (k === 'params') {
       const p = obj(v, f);
       const params: Record<string, string[]> = {};
@@ -55,13 +61,92 @@ function endpointParams(ep: Obj, path: string, consumed: readonly string[], flav
     const target = Object.hasOwn(PARAM_KEYS, k) ? PARAM_KEYS[k] : undefined;
     if (target === undefined) throw unsupported(f, 'is not supported by tenantgate isolate');
     if (target === 'series_limit' && flavor === 'prometheus-operator') throw unsupported(f, 'is a vmagent-only setting');
+    checkParamType(target, v, f);
     out[target] = v;
+  }
+  checkTiming(out, ep, path);
+  return out;
+}
+
+// A wrong type here would make Prometheus or vmagent refuse the whole configuration.
+function checkParamType(target: string, v: unknown, field: string): void {
+  const bad = (why: string) => { throw new IsolationError('ERR_ISOLATE_OBJECT', field, why); };
+  switch (target) {
+    case 'honor_labels': case 'honor_timestamps': case 'follow_redirects': case 'enable_http2':
+      if (typeof v !== 'boolean') bad('must be true or false');
+      break;
+    case 'sample_limit': case 'series_limit':
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad('must be a non-negative integer');
+      break;
+    case 'metrics_path':
+      if (typeof v !== 'string' || v === '') bad('must be a non-empty path');
+      break;
+    case 'proxy_url': {
+      let u: URL | undefined;
+      try { u = new URL(str(v, field)); } catch { bad('is not a valid URL'); }
+      if (u !== undefined && !['http:', 'https:', 'socks5:'].includes(u.protocol)) bad('must be an http, https or socks5 URL');
+      break;
+    }
+    default:
+      if (typeof v !== 'string') bad('must be a string');
+  }
+}
+
+function durationOf(v: unknown, field: string): number {
+  const ms = durationMs(v);
+  if (ms === undefined) throw new IsolationError('ERR_ISOLATE_OBJECT', field, `${JSON.stringify(v)} is not a duration (e.g. 30s, 1m30s)`);
+  return ms;
+}
+
+// Prometheus refuses the whole configuration for a job whose timeout exceeds its interval.
+function checkTiming(job: Job, ep: Obj, path: string): void {
+  const key = (k: string) => Object.keys(ep).find((x) => Object.hasOwn(PARAM_KEYS, x) && PARAM_KEYS[x] === k) ?? k;
+  const interval = job.scrape_interval === undefined ? undefined : durationOf(job.scrape_interval, `${path}.${key('scrape_interval')}`);
+  const timeout = job.scrape_timeout === undefined ? undefined : durationOf(job.scrape_timeout, `${path}.${key('scrape_timeout')}`);
+  if (interval !== undefined && timeout !== undefined && timeout > interval) {
+    throw new IsolationError('ERR_ISOLATE_OBJECT', `${path}.${key('scrape_timeout')}`, `${String(job.scrape_timeout)} is longer than the scrape interval ${String(job.scrape_interval)}`);
+  }
+}
+
+function k8sSd(role: string, namespace: string | undefined, attach?: Obj): Job {
+  const sd: Job = { role };
+  if (attach !== undefined && Object.keys(attach).length > 0) sd.attach_metadata = attach;
+  if (namespace !== undefined) sd.namespaces = { names: [namespace] };
+  return sd;
+}
+
+/** Roles for which service discovery can attach node / namespace metadata, as the VM operator decides. */
+const ATTACH_NODE_ROLES = new Set(['pod', 'endpoints', 'endpointslice']);
+const ATTACH_NAMESPACE_ROLES = new Set(['pod', 'service', 'endpoints', 'endpointslice', 'ingress']);
+
+function readAttach(v: unknown, path: string): { node?: boolean; namespace?: boolean } {
+  const a = optObj(v, path);
+  if (a === undefined) return {};
+  const out: { node?: boolean; namespace?: boolean } = {};
+  for (const [k, x] of Object.entries(a)) {
+    if (k !== 'node' && k !== 'namespace') throw unsupported(`${path}.${k}`, 'only node and namespace can be attached');
+    if (x === null || x === undefined) continue;
+    if (typeof x !== 'boolean') throw new IsolationError('ERR_ISOLATE_OBJECT', `${path}.${k}`, 'must be a boolean');
+    out[k] = x;
   }
   return out;
 }
 
-function k8sSd(role: string, namespace: string | undefined): Job {
-  return namespace === undefined ? { role } : { role, namespaces: { names: [namespace] } };
+/**
+ * `attach_metadata` of a job: the endpoint's setting wins over the object's, per field (VM
+ * operator); prometheus-operator objects only have the object-level `attachMetadata.node`.
+ */
+function attachMetadata(o: MonitoringObject, ep: Obj | undefined, epPath: string, role: string): Obj | undefined {
+  const vm = o.kind.startsWith('VM');
+  const spec = vm ? readAttach(o.spec.attach_metadata, 'spec.attach_metadata') : readAttach(o.spec.attachMetadata, 'spec.attachMetadata');
+  if (!vm && spec.namespace !== undefined) throw unsupported('spec.attachMetadata.namespace', 'prometheus-operator objects can only attach node metadata');
+  const own = vm && ep !== undefined ? readAttach(ep.attach_metadata, `${epPath}.attach_metadata`) : {};
+  const node = own.node ?? spec.node;
+  const namespace = own.namespace ?? spec.namespace;
+  const out: Obj = {};
+  if (node === true && ATTACH_NODE_ROLES.has(role)) out.node = true;
+  if (namespace === true && ATTACH_NAMESPACE_ROLES.has(role)) out.namespace = true;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function selectorRules(selector: Obj | undefined, kind: string, path: string, withPresence: boolean): Rule[] {
@@ -129,17 +214,23 @@ function serviceJobs(o: MonitoringObject, opts: IsolateOptions, enforcement: rea
     const path = `spec.endpoints[${i}]`;
     const ep = obj(raw, path);
     const job: Job = { job_name: `${vm ? 'serviceScrape' : 'serviceMonitor'}/${ns}/${o.metadata.name}/${i}` };
-    job.kubernetes_sd_configs = [k8sSd('endpoints', ns)];
-    Object.assign(job, endpointParams(ep, path, ['port', 'targetPort', 'relabelConfigs', 'relabelings', 'metricRelabelConfigs', 'metricRelabelings'], opts.flavor));
+    job.kubernetes_sd_configs = [k8sSd('endpoints', ns, attachMetadata(o, ep, path, 'endpoints'))];
+    Object.assign(job, endpointParams(ep, path, ['port', 'targetPort', 'attach_metadata', 'relabelConfigs', 'relabelings', 'metricRelabelConfigs', 'metricRelabelings'], opts.flavor));
+    const podAndContainer: Rule[] = [
+      { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
+      { source_labels: ['__meta_kubernetes_pod_container_name'], target_label: 'container' },
+    ];
+    const namespaceAndService: Rule[] = [
+      { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
+      { source_labels: ['__meta_kubernetes_service_name'], target_label: 'service' },
+    ];
     const rules: Rule[] = [
       ...selectorRules(selector, 'service', 'spec.selector', !vm),
       ...portRules(ep, path, '__meta_kubernetes_endpoint_port_name', true),
       { source_labels: ['__meta_kubernetes_endpoint_address_target_kind', '__meta_kubernetes_endpoint_address_target_name'], separator: ';', regex: 'Node;(.*)', replacement: '${1}', target_label: 'node' },
       { source_labels: ['__meta_kubernetes_endpoint_address_target_kind', '__meta_kubernetes_endpoint_address_target_name'], separator: ';', regex: 'Pod;(.*)', replacement: '${1}', target_label: 'pod' },
-      { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
-      { source_labels: ['__meta_kubernetes_service_name'], target_label: 'service' },
-      { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
-      { source_labels: ['__meta_kubernetes_pod_container_name'], target_label: 'container' },
+      // The VM operator names pod and container before namespace and service; prometheus-operator after.
+      ...(vm ? [...podAndContainer, ...namespaceAndService] : [...namespaceAndService, ...podAndContainer]),
       ...strList(spec.targetLabels, 'spec.targetLabels').map((l) => ({ source_labels: [`__meta_kubernetes_service_label_${sanitizeLabelName(l)}`], target_label: sanitizeLabelName(l), regex: '(.+)', replacement: '${1}' })),
       ...strList(spec.podTargetLabels, 'spec.podTargetLabels').map((l) => ({ source_labels: [`__meta_kubernetes_pod_label_${sanitizeLabelName(l)}`], target_label: sanitizeLabelName(l), regex: '(.+)', replacement: '${1}' })),
       { source_labels: ['__meta_kubernetes_service_name'], target_label: 'job', replacement: '${1}' },
@@ -163,11 +254,11 @@ function podJobs(o: MonitoringObject, opts: IsolateOptions, enforcement: readonl
     const path = `spec.podMetricsEndpoints[${i}]`;
     const ep = obj(raw, path);
     const job: Job = { job_name: `${vm ? 'podScrape' : 'podMonitor'}/${ns}/${o.metadata.name}/${i}` };
-    job.kubernetes_sd_configs = [k8sSd('pod', ns)];
-    Object.assign(job, endpointParams(ep, path, ['port', 'targetPort', 'portNumber', 'filterRunning', 'relabelConfigs', 'relabelings', 'metricRelabelConfigs', 'metricRelabelings'], opts.flavor));
+    job.kubernetes_sd_configs = [k8sSd('pod', ns, attachMetadata(o, ep, path, 'pod'))];
+    Object.assign(job, endpointParams(ep, path, ['port', 'targetPort', 'portNumber', 'filterRunning', 'attach_metadata', 'relabelConfigs', 'relabelings', 'metricRelabelConfigs', 'metricRelabelings'], opts.flavor));
     const running: Rule[] = ep.filterRunning === false ? [] : [{ action: 'drop', source_labels: ['__meta_kubernetes_pod_phase'], regex: '(Failed|Succeeded)' }];
     const rules: Rule[] = [
-      ...(vm ? [] : running),
+      ...running,
       ...selectorRules(selector, 'pod', 'spec.selector', !vm),
       ...portRules(ep, path, '__meta_kubernetes_pod_container_port_name', true),
       { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
@@ -191,12 +282,16 @@ function nodeJobs(o: MonitoringObject, opts: IsolateOptions, enforcement: readon
   const job: Job = { job_name: `nodeScrape/${o.metadata.namespace}/${o.metadata.name}`, kubernetes_sd_configs: [k8sSd('node', undefined)] };
   Object.assign(job, endpointParams(spec, 'spec', ['port', 'selector', 'jobLabel', 'targetLabels', 'relabelConfigs', 'metricRelabelConfigs'], opts.flavor));
   const port = spec.port === undefined ? undefined : String(spec.port);
+  // The VM operator's order: selector, node name, target labels, job, job label, port rewrite.
   const rules: Rule[] = [
     ...selectorRules(optObj(spec.selector, 'spec.selector'), 'node', 'spec.selector', false),
-    ...(port !== undefined ? [{ source_labels: ['__address__'], regex: '^(.*):(.*)', target_label: '__address__', replacement: `\${1}:${port}` }] : []),
     { source_labels: ['__meta_kubernetes_node_name'], target_label: 'node' },
-    { target_label: 'job', replacement: `${o.metadata.namespace}/${o.metadata.name}` },
     ...strList(spec.targetLabels, 'spec.targetLabels').map((l) => ({ source_labels: [`__meta_kubernetes_node_label_${sanitizeLabelName(l)}`], target_label: sanitizeLabelName(l), regex: '(.+)', replacement: '${1}' })),
+    { target_label: 'job', replacement: `${o.metadata.namespace}/${o.metadata.name}` },
+    ...(typeof spec.jobLabel === 'string' && spec.jobLabel !== ''
+      ? [{ source_labels: [`__meta_kubernetes_node_label_${sanitizeLabelName(spec.jobLabel)}`], target_label: 'job', regex: '(.+)', replacement: '${1}' }]
+      : []),
+    ...(port !== undefined ? [{ source_labels: ['__address__'], target_label: '__address__', regex: '^(.*):(.*)', replacement: `\${1}:${port}` }] : []),
     ...userRules(spec.relabelConfigs, 'spec.relabelConfigs', opts, enforcement),
   ];
   return [finish(job, rules, spec.metricRelabelConfigs, 'spec.metricRelabelConfigs', opts, enforcement)];
@@ -270,17 +365,22 @@ function probeJobs(o: MonitoringObject, opts: IsolateOptions, enforcement: reado
   if (module !== undefined) job.params = { module: [module] };
   const targets = obj(spec.targets, 'spec.targets');
   const rules: Rule[] = [];
-  if (targets.staticConfig !== undefined) {
-    const sc = obj(targets.staticConfig, 'spec.targets.staticConfig');
-    job.static_configs = [staticConfig(sc, 'spec.targets.staticConfig', vm ? 'targets' : 'static')];
+  // VMProbe: `targets.static` is the current field and wins over the deprecated `staticConfig`.
+  const staticKey = vm && targets.static !== undefined && targets.static !== null ? 'static' : 'staticConfig';
+  if (targets[staticKey] !== undefined && targets[staticKey] !== null) {
+    const sp = `spec.targets.${staticKey}`;
+    const sc = obj(targets[staticKey], sp);
+    job.static_configs = [staticConfig(sc, sp, vm ? 'targets' : 'static')];
     rules.push({ source_labels: ['__address__'], target_label: '__param_target' });
-    rules.push(...userRules(sc.relabelingConfigs, 'spec.targets.staticConfig.relabelingConfigs', opts, enforcement));
+    rules.push(...userRules(sc.relabelingConfigs, `${sp}.relabelingConfigs`, opts, enforcement));
   }
   if (targets.ingress !== undefined) {
     const ing = obj(targets.ingress, 'spec.targets.ingress');
     job.kubernetes_sd_configs = [k8sSd('ingress', ns)];
     rules.push(
       ...selectorRules(optObj(ing.selector, 'spec.targets.ingress.selector'), 'ingress', 'spec.targets.ingress.selector', false),
+      // Keeps the discovered address for rules that need it after __address__ becomes the prober.
+      { source_labels: ['__address__'], separator: ';', regex: '(.*)', target_label: '__tmp_ingress_address', replacement: '$1', action: 'replace' },
       { source_labels: ['__meta_kubernetes_ingress_scheme', '__address__', '__meta_kubernetes_ingress_path'], separator: ';', regex: '(.+);(.+);(.+)', target_label: '__param_target', replacement: '${1}://${2}${3}', action: 'replace' },
       { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
       { source_labels: ['__meta_kubernetes_ingress_name'], target_label: 'ingress' },

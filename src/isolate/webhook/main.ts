@@ -1,8 +1,10 @@
 // `tenantgate webhook`: the admission webhook server.
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { IsolationError } from '../errors.ts';
 import { makeOptions, type Flavor, type IsolateOptions } from '../options.ts';
+import { loadPolicyFile } from '../policy/load.ts';
+import { auditLine } from './audit.ts';
 import { createWebhookServer } from './server.ts';
 
 const USAGE = `usage: tenantgate webhook --label LABEL --tls-cert-file FILE --tls-key-file FILE [options]
@@ -15,6 +17,8 @@ relabel rules, scoped expressions as a JSON patch) and POST /validate (denies wh
   --unsafe reject|neutralise    default reject
   --allow-file-access           allow *File fields (off by default)
   --reserved-label NAME         repeatable; default for victoriametrics: vm_account_id, vm_project_id
+  --policy FILE                 alert-definition policy; violations are denied with every reason
+  --audit-log FILE              append one JSON line per admission decision there (default: stdout)
 `;
 
 export async function webhookMain(argv: readonly string[]): Promise<number> {
@@ -22,6 +26,7 @@ export async function webhookMain(argv: readonly string[]): Promise<number> {
   let listen: string;
   let cert: Buffer;
   let key: Buffer;
+  let auditFd = 1;
   try {
     const { values } = parseArgs({
       args: [...argv],
@@ -34,6 +39,8 @@ export async function webhookMain(argv: readonly string[]): Promise<number> {
         'reserved-label': { type: 'string', multiple: true },
         'tls-cert-file': { type: 'string' },
         'tls-key-file': { type: 'string' },
+        policy: { type: 'string' },
+        'audit-log': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -45,7 +52,10 @@ export async function webhookMain(argv: readonly string[]): Promise<number> {
     const unsafeMode = values.unsafe ?? 'reject';
     if (!['reject', 'neutralise', 'neutralize'].includes(unsafeMode)) throw new IsolationError('ERR_ISOLATE_USAGE', '--unsafe', 'must be reject or neutralise');
     const reserved = values['reserved-label'];
+    const policy = values.policy !== undefined ? loadPolicyFile(values.policy) : undefined;
+    if (values['audit-log'] !== undefined) auditFd = openSync(values['audit-log'], 'a', 0o600);
     opts = makeOptions({
+      ...(policy !== undefined ? { policy } : {}),
       label: values.label,
       flavor: flavor as Flavor,
       unsafe: unsafeMode === 'reject' ? 'reject' : 'neutralise',
@@ -64,7 +74,8 @@ export async function webhookMain(argv: readonly string[]): Promise<number> {
   const host = m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0';
   const server = createWebhookServer({
     cert, key, isolate: opts,
-    onReview: (e) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg: 'admission review', ...e })}\n`),
+    onReview: (e) => writeSync(auditFd, auditLine(e.path, e.decision)),
+    onReject: (e) => writeSync(auditFd, `${JSON.stringify({ time: new Date().toISOString(), msg: 'admission request refused', path: e.path, status: e.status, error: e.error })}\n`),
   });
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(Number(m[2]), host, () => resolve()); });
   const addr = server.address();

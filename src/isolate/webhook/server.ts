@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IsolateOptions } from '../options.ts';
-import { review, ReviewFormatError, type ReviewMode } from './admission.ts';
+import { answer, ReviewFormatError, type AdmissionDecision, type ReviewMode } from './admission.ts';
 
 export interface WebhookServerOptions {
   readonly cert: string | Buffer;
@@ -11,8 +11,10 @@ export interface WebhookServerOptions {
   readonly isolate: IsolateOptions;
   /** Largest accepted request body; Kubernetes objects are at most ~1.5 MiB. */
   readonly maxBodyBytes?: number;
-  /** Called once per answered review, for logs. */
-  readonly onReview?: (e: { path: string; uid: string; allowed: boolean; message?: string }) => void;
+  /** Called once per answered review with its decision record (the audit log). */
+  readonly onReview?: (e: { path: string; decision: AdmissionDecision }) => void;
+  /** Called for a request refused before any decision (not an AdmissionReview, too large…). */
+  readonly onReject?: (e: { path: string; status: number; error: string }) => void;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -38,26 +40,27 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 export function createWebhookServer(o: WebhookServerOptions): Server {
   const limit = o.maxBodyBytes ?? 3 * 1024 * 1024;
   const server = createServer({ cert: o.cert, key: o.key, minVersion: 'TLSv1.2' }, (req, res) => {
-    const path = (req.url ?? '').split('?')[0];
+    const path = (req.url ?? '').split('?')[0] ?? '';
     if (req.method === 'GET' && (path === '/healthz' || path === '/readyz')) { send(res, 200, { status: 'ok' }); return; }
+    const reject = (status: number, error: string) => { o.onReject?.({ path, status, error }); send(res, status, { error }); };
     if (path !== '/mutate' && path !== '/validate') { send(res, 404, { error: 'not found' }); return; }
-    if (req.method !== 'POST') { send(res, 405, { error: 'POST an AdmissionReview' }); return; }
+    if (req.method !== 'POST') { reject(405, 'POST an AdmissionReview'); return; }
     const ct = req.headers['content-type'] ?? '';
-    if (!ct.startsWith('application/json')) { send(res, 415, { error: 'content-type must be application/json' }); return; }
+    if (!ct.startsWith('application/json')) { reject(415, 'content-type must be application/json'); return; }
     readBody(req, limit).then((buf) => {
       let body: unknown;
-      try { body = JSON.parse(buf.toString('utf8')); } catch { send(res, 400, { error: 'body is not JSON' }); return; }
+      try { body = JSON.parse(buf.toString('utf8')); } catch { reject(400, 'body is not JSON'); return; }
       const mode: ReviewMode = path === '/mutate' ? 'mutate' : 'validate';
       try {
-        const out = review(body, mode, o.isolate);
-        o.onReview?.({ path, uid: out.response.uid, allowed: out.response.allowed, ...(out.response.status ? { message: out.response.status.message } : {}) });
-        send(res, 200, out);
+        const { review, decision } = answer(body, mode, o.isolate);
+        o.onReview?.({ path, decision });
+        send(res, 200, review);
       } catch (err) {
-        if (err instanceof ReviewFormatError) { send(res, 400, { error: err.message }); return; }
-        send(res, 500, { error: 'internal error' });
+        if (err instanceof ReviewFormatError) { reject(400, err.message); return; }
+        reject(500, 'internal error');
       }
     }, (err: Error) => {
-      if (!res.headersSent) send(res, 413, { error: err.message });
+      if (!res.headersSent) reject(413, err.message);
     });
   });
   server.requestTimeout = 10_000;

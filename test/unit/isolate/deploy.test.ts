@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { KINDS } from '../../../src/isolate/objects.ts';
+import { parsePolicy } from '../../../src/isolate/policy/load.ts';
 
 const DIR = join(import.meta.dirname, '../../../deploy/webhook');
 const docs = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).flatMap((f) => parseAllDocuments(readFileSync(join(DIR, f), 'utf8')).map((d) => {
@@ -26,7 +27,8 @@ describe('deploy/webhook manifests', () => {
         assert.equal(w.clientConfig.service.path, kind.startsWith('Mutating') ? '/mutate' : '/validate');
         const covered = new Set<string>();
         for (const r of w.rules) {
-          assert.deepEqual(r.operations, ['CREATE', 'UPDATE']);
+          // Validation also sees DELETE (always allowed) so the audit trail records deletions.
+          assert.deepEqual(r.operations, kind.startsWith('Mutating') ? ['CREATE', 'UPDATE'] : ['CREATE', 'UPDATE', 'DELETE']);
           for (const g of r.apiGroups) for (const res of r.resources) covered.add(`${g}/${res}`);
         }
         for (const [k, info] of Object.entries(KINDS)) assert.ok(covered.has(`${info.group}/${k.toLowerCase()}s`), `${k} not covered`);
@@ -49,6 +51,22 @@ describe('deploy/webhook manifests', () => {
       assert.ok(c.args.includes('webhook') && c.args.some((a: string) => a.startsWith('--label=')));
     }
     assert.ok(dep.spec.replicas >= 2);
+  });
+
+  it('the shipped policy is valid and mounted where --policy points', () => {
+    const [cm] = byKind('ConfigMap');
+    const policy = parsePolicy(cm.data['policy.yml'], 'deploy/webhook/policy.yaml');
+    assert.ok(policy.forNamespace('payments').integrations?.has('pagerduty_configs'));
+    const [dep] = byKind('Deployment');
+    const pod = dep.spec.template.spec;
+    assert.ok(pod.containers[0].args.includes('--policy=/policy/policy.yml'));
+    assert.equal(pod.containers[0].volumeMounts.find((m: any) => m.name === 'policy').mountPath, '/policy');
+    assert.equal(pod.volumes.find((v: any) => v.name === 'policy').configMap.name, cm.metadata.name);
+    // The documented example is the shipped one.
+    const docs = readFileSync(join(import.meta.dirname, '../../../docs/namespace-isolation.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('## Alert-definition policy'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.equal(example, cm.data['policy.yml']);
   });
 
   it('the Service targets the container port and the webhook namespace is exempt from itself', () => {
