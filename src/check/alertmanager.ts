@@ -82,7 +82,7 @@ export function checkAlertmanagerMain(argv: readonly string[], io: Out = { out: 
       unsafe = true;
       continue;
     }
-    for (const f of res.findings) {
+    for (const f of [...res.findings].sort((a, b) => (a.line ?? 0) - (b.line ?? 0))) {
       io.out(`${file}:${f.line ?? 1}: ${f.kind}: ${formatConfigPath(f.path) || '(document)'}: ${f.message}\n`);
     }
     if (res.findings.length > 0) {
