@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { startAlertmanager, type Alertmanager } from '../helpers/alertmanager.ts';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.ts';
 import { basic, startGateway, type Gateway } from '../helpers/gateway.ts';
-import { sleep } from '../helpers/processes.ts';
+import { freePort, sleep } from '../helpers/processes.ts';
 import { deniedTotal, tenantGet, tenantPost } from '../helpers/tenant-http.ts';
 
 const A = basic('team-a', 'pass-a');
@@ -94,7 +94,14 @@ before(async () => {
   password: pass-${t.slice(5)}
   tenant: {labels: {namespace: ${t}}}
   url_prefix: "${am.url}/"`).join('');
-  gw = await startGateway(`users:${users}\n`, { flags: ['-tenant.alertmanagerCheckInterval=1s'] });
+  // team-c's Alertmanager cannot be reached: its status cannot be read, so its posts fail closed.
+  const dead = await freePort();
+  gw = await startGateway(`users:${users}
+- username: team-c
+  password: pass-c
+  tenant: {labels: {namespace: team-c}}
+  url_prefix: "http://127.0.0.1:${dead}/"
+`, { flags: ['-tenant.alertmanagerCheckInterval=1s', '-tenant.alertmanagerCheckTimeout=2s'] });
 });
 
 after(async () => {
@@ -136,6 +143,14 @@ describe('unsafe Alertmanager configuration', () => {
     await fetch(`${am.url}/api/v2/alerts`, { method: 'POST', headers: JSONH, body: JSON.stringify([{ labels: labels('ReplicaLag', 'critical', 'team-a'), startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() - 1000).toISOString() }]), signal: AbortSignal.timeout(5000) });
     await waitFor((l) => find(l, 'ReplicaLag', 'warning', 'team-b')?.status.state === 'active', 'team-b\'s warning active again');
   });
+});
+
+test('an Alertmanager whose configuration cannot be read: posts fail closed (503)', async () => {
+  const r = await postAs(basic('team-c', 'pass-c'), labels('X', 'critical'));
+  assert.equal(r.status, 503, r.body);
+  assert.match(r.body, /cannot read the Alertmanager configuration/);
+  assert.match(await metrics(), /tenantgate_alertmanager_unsafe_config\{backend="http:\/\/127\.0\.0\.1:\d+\/api\/v2\/status"\} 1/);
+  assert.match(gw.proc.output(), /cannot read the Alertmanager configuration at http:\/\/127\.0\.0\.1:\d+\/api\/v2\/status: GET \/api\/v2\/status failed/);
 });
 
 describe('fixed and reloaded', () => {

@@ -6,7 +6,8 @@
 import { formatConfigPath, lintAlertmanagerConfig, type LintFinding } from './lint.ts';
 
 export type BackendStatus =
-  | { readonly kind: 'unread'; readonly error: string }
+  /** answered: the backend answered, but not with an Alertmanager status (a 4xx, not JSON, no config). */
+  | { readonly kind: 'unread'; readonly error: string; readonly answered: boolean }
   | { readonly kind: 'read'; readonly config: unknown };
 
 export interface GuardRefusal {
@@ -43,6 +44,8 @@ export class AlertmanagerGuard {
    * looked); the watcher registers the current config's routes, synchronously.
    */
   onUnknownPolicy: (() => void) | null = null;
+  /** Called when an alert post is refused because a backend's status is unread: the watcher may read it again sooner. */
+  onUnread: ((statusUrl: string) => void) | null = null;
   /** Per tenant policy: the Alertmanager status URLs of its route's backends. */
   #routes = new WeakMap<object, readonly string[]>();
   readonly #backends = new Map<string, Read>();
@@ -102,6 +105,7 @@ export class AlertmanagerGuard {
     for (const url of urls) {
       const read = this.#backends.get(url);
       if (read === undefined || read.status.kind === 'unread') {
+        this.onUnread?.(url);
         return { status: 503, reason: 'tenant_alertmanager_unchecked', message: 'alert posts are refused: tenantgate cannot read the Alertmanager configuration (GET /api/v2/status) to check that it keeps tenants apart; ask the operator to check the gateway log' };
       }
       const sets = this.#labelSets.get(url);

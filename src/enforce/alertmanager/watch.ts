@@ -15,9 +15,9 @@ import { parseAlertmanagerYaml } from './lint-yaml.ts';
 
 /** The largest /api/v2/status answer read (it embeds the whole configuration). */
 export const MAX_STATUS_BYTES = 16 * 1024 * 1024;
-/** How often the watcher looks for a swapped config; reading statuses follows its own interval. */
+/** How often the watcher looks for a swapped config and for backends due; reads follow their own schedule. */
 const SWAP_POLL_MS = 1000;
-/** An unreadable status is read again this soon (or at the interval, if shorter). */
+/** An unreadable status is read again this soon (or at the interval, if shorter); also the least time between reads an alert post can ask for. */
 const UNREAD_RETRY_MS = 5000;
 
 export interface AlertmanagerWatchOptions {
@@ -75,13 +75,13 @@ function statusRequests(route: RouteOptions): StatusRequest[] {
 }
 
 async function readStatus(r: StatusRequest, timeoutMs: number): Promise<BackendStatus> {
-  if (r.impossible !== null) return { kind: 'unread', error: r.impossible };
+  if (r.impossible !== null) return { kind: 'unread', error: r.impossible, answered: true };
   let text: string;
   try {
     const res = await request(r.url, { method: 'GET', dispatcher: r.dispatcher, headers: { accept: 'application/json', ...r.headers }, signal: AbortSignal.timeout(timeoutMs) });
     if (res.statusCode !== 200) {
       await res.body.dump();
-      return { kind: 'unread', error: `GET /api/v2/status answered ${res.statusCode}${res.statusCode === 404 ? ' (not an Alertmanager?)' : ''}` };
+      return { kind: 'unread', error: `GET /api/v2/status answered ${res.statusCode}${res.statusCode === 404 ? ' (not an Alertmanager?)' : ''}`, answered: res.statusCode >= 400 && res.statusCode < 500 };
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -89,23 +89,23 @@ async function readStatus(r: StatusRequest, timeoutMs: number): Promise<BackendS
       size += c.length;
       if (size > MAX_STATUS_BYTES) {
         res.body.destroy();
-        return { kind: 'unread', error: `GET /api/v2/status answered more than ${MAX_STATUS_BYTES} bytes` };
+        return { kind: 'unread', error: `GET /api/v2/status answered more than ${MAX_STATUS_BYTES} bytes`, answered: false };
       }
       chunks.push(c);
     }
     text = Buffer.concat(chunks, size).toString('utf8');
   } catch (err) {
-    return { kind: 'unread', error: `GET /api/v2/status failed: ${(err as Error).message}` };
+    return { kind: 'unread', error: `GET /api/v2/status failed: ${(err as Error).message}`, answered: false };
   }
   let original: unknown;
   try {
     original = (JSON.parse(text) as { config?: { original?: unknown } }).config?.original;
   } catch {
-    return { kind: 'unread', error: 'GET /api/v2/status did not answer JSON' };
+    return { kind: 'unread', error: 'GET /api/v2/status did not answer JSON (not an Alertmanager?)', answered: true };
   }
-  if (typeof original !== 'string') return { kind: 'unread', error: 'GET /api/v2/status has no config.original' };
+  if (typeof original !== 'string') return { kind: 'unread', error: 'GET /api/v2/status has no config.original (not an Alertmanager?)', answered: true };
   const parsed = parseAlertmanagerYaml(original);
-  if (!parsed.ok) return { kind: 'unread', error: `config.original is not valid YAML: ${parsed.error}` };
+  if (!parsed.ok) return { kind: 'unread', error: `config.original is not valid YAML: ${parsed.error}`, answered: false };
   return { kind: 'read', config: parsed.config };
 }
 
@@ -117,12 +117,14 @@ export class AlertmanagerWatch {
   #requests = new Map<string, StatusRequest>();
   /** Per backend: label sets to lint for, from the configured tenants. */
   #labelSets = new Map<string, Set<string>>();
+  /** Per backend: when to read its status next (Infinity: only when an alert post asks). */
+  readonly #due = new Map<string, number>();
+  readonly #lastRead = new Map<string, number>();
   #sweeping: Promise<void> | null = null;
-  #nextSweepAt = 0;
   #timer: NodeJS.Timeout | null = null;
   /** Last verdict logged per backend, so each change is logged once. */
   readonly #logged = new Map<string, string>();
-  /** Resolves after the first sweep. */
+  /** Resolves after the first read of every backend. */
   readonly ready: Promise<void>;
 
   constructor(opts: AlertmanagerWatchOptions) {
@@ -130,6 +132,7 @@ export class AlertmanagerWatch {
     this.#guard = opts.guard ?? alertmanagerGuard;
     // A policy of a config swapped in since the last look is registered on its first alert post.
     this.#guard.onUnknownPolicy = () => this.adopt();
+    this.#guard.onUnread = (key) => this.#demand(key);
     this.ready = this.sweep();
     this.#timer = setInterval(() => this.#tick(), Math.min(SWAP_POLL_MS, opts.intervalMs));
     this.#timer.unref();
@@ -137,7 +140,19 @@ export class AlertmanagerWatch {
 
   #tick(): void {
     if (this.#sweeping !== null) return;
-    if (this.#opts.config() !== this.#adopted || Date.now() >= this.#nextSweepAt) void this.sweep();
+    if (this.#opts.config() !== this.#adopted) this.adopt();
+    const now = Date.now();
+    if ([...this.#due.values()].some((t) => t <= now)) void this.sweep();
+  }
+
+  /**
+   * A refused alert post asks for a backend that is not (yet) readable to be read again: one
+   * that did not look like an Alertmanager is otherwise only read again on a config swap.
+   */
+  #demand(key: string): void {
+    if (!this.#requests.has(key)) return;
+    const last = this.#lastRead.get(key) ?? 0;
+    this.#due.set(key, Math.min(this.#due.get(key) ?? Infinity, last + Math.min(UNREAD_RETRY_MS, this.#opts.intervalMs)));
   }
 
   /** Registers the current config's tenant routes and their Alertmanager backends in the guard (synchronous, no I/O). */
@@ -162,16 +177,17 @@ export class AlertmanagerWatch {
       }
     }
     for (const [key, sets] of labelSets) this.#guard.labelSets(key, sets);
-    this.#guard.retain(new Set(requests.keys()));
-    for (const key of this.#logged.keys()) {
-      if (!requests.has(key)) this.#logged.delete(key);
-    }
+    const keys = new Set(requests.keys());
+    this.#guard.retain(keys);
+    for (const map of [this.#logged, this.#due, this.#lastRead]) for (const key of map.keys()) if (!keys.has(key)) map.delete(key);
+    // A new config is checked at once, every backend of it.
+    for (const key of keys) this.#due.set(key, 0);
     this.#requests = requests;
     this.#labelSets = labelSets;
     this.#adopted = config;
   }
 
-  /** Reads every backend's status once (one sweep at a time). */
+  /** Reads the status of every backend that is due (all of them after a config swap); one sweep at a time. */
   sweep(): Promise<void> {
     if (this.#sweeping !== null) return this.#sweeping;
     this.#sweeping = this.#sweep().finally(() => { this.#sweeping = null; });
@@ -180,16 +196,21 @@ export class AlertmanagerWatch {
 
   async #sweep(): Promise<void> {
     this.adopt();
-    const requests = [...this.#requests.values()];
-    let unread = false;
-    await Promise.all(requests.map(async (r) => {
+    const now = Date.now();
+    const due = [...this.#requests.values()].filter((r) => (this.#due.get(r.key) ?? 0) <= now);
+    for (const r of due) this.#due.set(r.key, Infinity);
+    await Promise.all(due.map(async (r) => {
       const status = await readStatus(r, this.#opts.timeoutMs);
       if (this.#requests.get(r.key) !== r) return; // a newer config replaced it meanwhile
+      this.#lastRead.set(r.key, Date.now());
       this.#guard.record(r.key, status);
-      if (status.kind === 'unread') unread = true;
+      // Unreachable or failing: again soon. Answered, but not with an Alertmanager status (e.g. the
+      // Prometheus of a route that also serves queries, 404): again only when an alert post
+      // through it asks, or on a config swap, so such backends are not polled.
+      const next = status.kind === 'read' ? this.#opts.intervalMs : status.answered ? Infinity : Math.min(UNREAD_RETRY_MS, this.#opts.intervalMs);
+      this.#due.set(r.key, Math.min(this.#due.get(r.key) ?? Infinity, Date.now() + next));
       this.#report(r.key, status);
     }));
-    this.#nextSweepAt = Date.now() + (unread ? Math.min(UNREAD_RETRY_MS, this.#opts.intervalMs) : this.#opts.intervalMs);
   }
 
   #report(key: string, status: BackendStatus): void {
@@ -211,13 +232,15 @@ export class AlertmanagerWatch {
     if (this.#logged.get(key) === verdict) return;
     this.#logged.set(key, verdict);
     if (verdict === '') log.info(`the Alertmanager configuration at ${key} keeps tenants apart; tenant alert posts to it are accepted`);
+    else if (status.kind === 'unread' && status.answered) log.warn(verdict);
     else log.error(verdict);
   }
 
   stop(): void {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
-    if (this.#guard.onUnknownPolicy !== null) this.#guard.onUnknownPolicy = null;
+    this.#guard.onUnknownPolicy = null;
+    this.#guard.onUnread = null;
   }
 }
 

@@ -17,7 +17,7 @@ test('alert posts: refused until read, refused while unreadable or unsafe, forwa
   alertmanagerGuard.watch(p, ['http://am1/api/v2/status', 'http://am2/api/v2/status']);
   refused(post(p), 503, 'tenant_alertmanager_unchecked');
   alertmanagerGuard.record('http://am1/api/v2/status', { kind: 'read', config: SAFE });
-  alertmanagerGuard.record('http://am2/api/v2/status', { kind: 'unread', error: 'connection refused' });
+  alertmanagerGuard.record('http://am2/api/v2/status', { kind: 'unread', error: 'connection refused', answered: false });
   refused(post(p), 503, 'tenant_alertmanager_unchecked');
   alertmanagerGuard.record('http://am2/api/v2/status', { kind: 'read', config: UNSAFE });
   const r = refused(post(p), 403, 'tenant_alertmanager_unsafe');
