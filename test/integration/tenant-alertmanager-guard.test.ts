@@ -17,6 +17,7 @@ const B = basic('team-b', 'pass-b');
 const JSONH = { 'content-type': 'application/json' };
 
 let am: Alertmanager;
+let users = '';
 let gw: Gateway;
 const hooks: Record<string, EchoBackend> = {};
 
@@ -89,7 +90,7 @@ before(async () => {
   hooks['hook-a'] = await startEchoBackend('hook-a');
   hooks['hook-b'] = await startEchoBackend('hook-b');
   am = await startAlertmanager(UNSAFE());
-  const users = ['team-a', 'team-b'].map((t) => `
+  users = ['team-a', 'team-b'].map((t) => `
 - username: ${t}
   password: pass-${t.slice(5)}
   tenant: {labels: {namespace: ${t}}}
@@ -186,6 +187,23 @@ describe('fixed and reloaded', () => {
     const groups = await (await fetch(`${am.url}/api/v2/alerts/groups`, { signal: AbortSignal.timeout(5000) })).json() as { alerts: { labels: Record<string, string> }[] }[];
     assert.ok(groups.length > 0);
     for (const g of groups) assert.ok(new Set(g.alerts.map((a) => a.labels.namespace)).size === 1, JSON.stringify(g));
+  });
+
+  test('after a gateway reload, a new tenant on the same Alertmanager is served at once (no unchecked window)', async () => {
+    gw.writeConfig(`users:${users}
+- username: team-d
+  password: pass-d
+  tenant: {labels: {namespace: team-d}}
+  url_prefix: "${am.url}/"
+`);
+    const reload = await fetch(`${gw.url}/-/reload`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(reload.status, 200, await reload.text());
+    let r = { status: 401, body: '' };
+    for (let i = 0; i < 100 && r.status === 401; i++) {
+      r = await postAs(basic('team-d', 'pass-d'), labels('Fresh', 'critical'));
+      if (r.status === 401) await sleep(100);
+    }
+    assert.equal(r.status, 200, r.body);
   });
 
   test('made unsafe again and reloaded, the gate closes again at the next check', async () => {
