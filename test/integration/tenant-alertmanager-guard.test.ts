@@ -130,6 +130,8 @@ describe('unsafe Alertmanager configuration', () => {
     const log = gw.proc.output();
     assert.match(log, /does not keep tenants apart; tenant alert posts to it are refused until it is fixed/);
     assert.match(log, /route\.routes\[0\]: route to receiver "hook-b" can receive alerts of several tenants/);
+    // Alertmanager's v1 API is no way around it: posting there is not allowed for tenants.
+    assert.equal((await tenantPost(gw.url, '/api/v1/alerts', A, alertsBody(labels('ReplicaLag', 'critical')), JSONH)).status, 405);
     // Reading is not affected.
     assert.equal((await tenantGet(gw.url, '/api/v2/alerts', B)).status, 200);
   });
