@@ -4,6 +4,7 @@
 // tenantgate command line: `tenantgate [vmauth flags]` runs the gateway;
 // `tenantgate isolate …` and `tenantgate webhook …` run the Kubernetes namespace-isolation tools;
 // `tenantgate explain …` shows what the gateway would do with one request.
+// `tenantgate check alertmanager …` lints an Alertmanager configuration for tenant isolation.
 const argv = process.argv.slice(2);
 const sub = argv[0];
 let code: number;
@@ -13,6 +14,9 @@ if (sub === 'explain') {
 } else if (sub === 'isolate' || sub === 'webhook') {
   const m = await import('./isolate/cli.ts');
   code = sub === 'isolate' ? await m.isolateMain(argv.slice(1)) : await m.webhookMain(argv.slice(1));
+} else if (sub === 'check') {
+  const m = await import('./check/cli.ts');
+  code = m.checkMain(argv.slice(1));
 } else {
   const m = await import('./gateway/main.ts');
   code = await m.gatewayMain(argv);

@@ -90,6 +90,10 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
   f('backend.TLSKeyFile', 'string', '', 'Client key presented to HTTPS backends.'),
   f('backend.TLSServerName', 'string', '', 'TLS server name sent to HTTPS backends.'),
 
+  // Tenant enforcement
+  f('tenant.alertmanagerCheckInterval', 'duration', '30s', 'tenantgate: how often the configuration of every Alertmanager behind a tenant route is read (GET /api/v2/status) and checked to keep tenants apart; tenant alert posts are refused while it is unsafe or unreadable. 1s to 10m.'),
+  f('tenant.alertmanagerCheckTimeout', 'duration', '5s', 'tenantgate: timeout for reading an Alertmanager configuration (-tenant.alertmanagerCheckInterval). 100ms to 1m.'),
+
   // Concurrency
   f('maxConcurrentRequests', 'int', '1000', 'Global limit of concurrently proxied requests; excess requests queue up to -maxQueueDuration, then get 429.'),
   f('maxConcurrentPerUserRequests', 'int', '100', 'Per-user limit of concurrently proxied requests unless the user sets max_concurrent_requests.'),

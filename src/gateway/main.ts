@@ -2,6 +2,7 @@
 // SIGHUP / /-/reload / -configCheckInterval, and shut down gracefully on SIGTERM / SIGINT.
 // -workers=N > 1 runs N worker processes coordinated by a primary (cluster-primary.ts).
 import { validatePushFlags } from '../observe/push-metrics.ts';
+import { validateAlertmanagerWatchFlags } from '../enforce/alertmanager/watch.ts';
 import { availableParallelism } from 'node:os';
 import type { CompileDefaults } from '../config/compile.ts';
 import { ConfigError } from '../config/errors.ts';
@@ -99,6 +100,8 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
   if (flags.bool('version')) { process.stdout.write(`tenantgate-v${VERSION}\n`); return 0; }
   const pushProblem = validatePushFlags(flags.strings('pushmetrics.url').filter((u) => u !== ''), flags.strings('pushmetrics.extraLabel').filter((l) => l !== ''), flags.strings('pushmetrics.header').filter((h) => h !== ''));
   if (pushProblem !== null) { process.stderr.write(`${pushProblem}\n`); return 2; }
+  const amWatchProblem = validateAlertmanagerWatchFlags(flags.duration('tenant.alertmanagerCheckInterval'), flags.duration('tenant.alertmanagerCheckTimeout'));
+  if (amWatchProblem !== null) { process.stderr.write(`${amWatchProblem}\n`); return 2; }
 
   let log: Logger;
   try {

@@ -3,6 +3,7 @@
 // in cluster mode every worker runs exactly this, with reloads and /metrics coordinated by the
 // primary through `ClusterServeHooks`.
 import { startPushMetrics } from '../observe/push-metrics.ts';
+import { startAlertmanagerWatch } from '../enforce/alertmanager/watch.ts';
 import { WORKER_SLOT_ENV } from './cluster-protocol.ts';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -73,6 +74,9 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
   let tcpConns = 0;
   metrics.gauge('vm_tcplistener_conns', () => tcpConns);
   const gateway = new Gateway(loaded.config, opts, metrics, log, ctx.audit);
+  // Tenant alert posts wait for the first read of the Alertmanager configs (bounded by the timeout).
+  const amWatch = startAlertmanagerWatch({ config: () => gateway.config, intervalMs: flags.duration('tenant.alertmanagerCheckInterval'), timeoutMs: flags.duration('tenant.alertmanagerCheckTimeout'), log, metrics });
+  await amWatch.ready;
   metrics.set('vmauth_config_last_reload_successful', 1);
   metrics.set('vmauth_config_last_reload_success_timestamp_seconds', Math.floor(Date.now() / 1000));
   metrics.set('vmauth_config_last_reload_total', 0);
@@ -180,6 +184,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
   } catch (err) {
     log.error(`cannot start listening: ${(err as Error).message}`);
     await Promise.all(listeners.map((l) => l.close(0)));
+    amWatch.stop();
     gateway.config.jwt?.authenticator.close();
     await closeAllDispatchers();
     return null;
@@ -215,6 +220,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
       await Promise.all(listeners.map((l) => l.close(flags.duration('http.maxGracefulShutdownDuration'))));
       await pusher?.stop();
       await ctx.audit?.close();
+      amWatch.stop();
       gateway.config.jwt?.authenticator.close();
       await closeAllDispatchers();
     },

@@ -2,6 +2,7 @@
 // a route matching only `<label>="<namespace>"` that holds that namespace's routes. Receivers and
 // time intervals are renamed `<namespace>/<object>/<name>`; since neither a namespace nor an object
 // name can contain "/", two different (namespace, object, name) triples never give the same name.
+import { formatConfigPath, lintAlertmanagerConfig } from '../enforce/alertmanager/lint.ts';
 import { IsolationError } from './errors.ts';
 import { formatMatcher, type Matcher } from './matchers.ts';
 import { readAmSpec, type AmRoute, type AmSpec } from './alertmanager-model.ts';
@@ -66,6 +67,26 @@ function translate(o: MonitoringObject, spec: AmSpec, opts: IsolateOptions): Tra
 }
 
 /**
+ * Makes the base configuration's grouping and inhibition per tenant: the label is added to every
+ * group_by (without `...`) and to every inhibit rule's `equal`. Neither can let a tenant's alert
+ * meet another tenant's; a platform-wide inhibition across tenants is exactly what must not happen.
+ */
+function scopeBase(base: Obj, label: string): void {
+  const visit = (route: Obj, isRoot: boolean) => {
+    const g = route.group_by;
+    if (Array.isArray(g)) { if (!g.includes('...') && !g.includes(label)) route.group_by = [...g, label]; }
+    else if (isRoot) route.group_by = [label];
+    for (const child of arr(route.routes, 'route.routes')) if (isObj(child)) visit(child, false);
+  };
+  visit(obj(base.route, 'route'), true);
+  for (const rule of arr(base.inhibit_rules, 'inhibit_rules')) {
+    if (!isObj(rule)) continue;
+    const equal = Array.isArray(rule.equal) ? rule.equal : [];
+    if (!equal.includes(label)) rule.equal = [...equal, label];
+  }
+}
+
+/**
  * Builds the configuration. An object whose names collide with the base config, or that cannot be
  * read, is left out and reported under its key; the other namespaces are unaffected.
  */
@@ -74,6 +95,13 @@ export function buildAlertmanagerConfig(baseIn: Obj | undefined, inputs: readonl
   const root = obj(base.route, 'route');
   if (typeof root.receiver !== 'string' || root.receiver === '') {
     throw new IsolationError('ERR_ISOLATE_OBJECT', 'route.receiver', 'the base Alertmanager configuration needs a root route with a receiver');
+  }
+  scopeBase(base, opts.label);
+  // What is left is a base route that sends alerts of every tenant to a receiver other than the
+  // root's: only the operator can say whose it is. The gateway would refuse alert posts to it.
+  const unsafe = lintAlertmanagerConfig(base, [opts.label])[0];
+  if (unsafe !== undefined) {
+    throw new IsolationError('ERR_ISOLATE_UNSAFE', formatConfigPath(unsafe.path), `the base Alertmanager configuration does not keep tenants apart: ${unsafe.message} (or send it to the root route's receiver)`);
   }
   const failures = new Map<number, IsolationError>();
   const receiverNames = new Set([...namesOf(base, 'receivers'), NULL_RECEIVER]);
@@ -123,5 +151,8 @@ export function buildAlertmanagerConfig(baseIn: Obj | undefined, inputs: readonl
   if (inhibit.length > 0) base.inhibit_rules = [...arr(base.inhibit_rules, 'inhibit_rules'), ...inhibit];
   if (intervals.length > 0) base.time_intervals = [...arr(base.time_intervals, 'time_intervals'), ...intervals];
   if (!isObj(base.route)) base.route = root;
+  // The guarantee tenantgate's gateway checks before it accepts tenant alert posts.
+  const leak = lintAlertmanagerConfig(base, [opts.label])[0];
+  if (leak !== undefined) throw new Error(`internal: the generated Alertmanager configuration does not keep tenants apart at ${formatConfigPath(leak.path)}: ${leak.message}`);
   return { config: base, failures };
 }

@@ -46,6 +46,8 @@ const TAKE_MAX: ReadonlySet<string> = new Set([
   'vmauth_config_last_reload_total',
   'vmauth_config_last_reload_errors_total',
   'vmauth_config_last_reload_success_timestamp_seconds',
+  // Every worker reads the Alertmanager configs itself; unsafe in any worker is unsafe.
+  'tenantgate_alertmanager_unsafe_config',
 ]);
 
 const seriesName = (key: string) => {

@@ -25,6 +25,8 @@ const HELP: Record<string, string> = {
   tenantgate_workers_scraped: 'Worker processes whose numbers this scrape includes.',
   tenantgate_worker_restarts_total: 'Worker processes restarted after they exited unexpectedly.',
   tenantgate_worker_requests_total: 'Requests accepted for a user, per worker process.',
+  tenantgate_alertmanager_unsafe_config: 'Whether the Alertmanager behind a tenant route can let tenants\' alerts meet, or cannot be read (1): tenant alert posts to it are refused.',
+  tenantgate_alertmanager_config_checks_total: 'Reads of Alertmanager configurations behind tenant routes, by result (safe, unsafe, error).',
 };
 
 export class RequestStats {

@@ -11,6 +11,10 @@ export interface Alertmanager {
   readonly proc: RunningProcess;
   /** Posts alerts to /api/v2/alerts (labels, optional annotations; startsAt defaults to now). */
   postAlerts(alerts: ReadonlyArray<{ labels: Record<string, string>; annotations?: Record<string, string> }>): Promise<void>;
+  /** The configuration file Alertmanager was started with. */
+  readonly configPath: string;
+  /** Rewrites the configuration file and asks Alertmanager to reload it (POST /-/reload). */
+  reload(config: object | string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -18,7 +22,8 @@ export async function startAlertmanager(config: object | string, extraArgs: read
   const port = await freePort();
   const dir = tempDir('tenantgate-am-');
   const configPath = join(dir.path, 'alertmanager.yml');
-  writeFileSync(configPath, typeof config === 'string' ? config : stringify(config, { version: '1.1', aliasDuplicateObjects: false }));
+  const write = (c: object | string) => writeFileSync(configPath, typeof c === 'string' ? c : stringify(c, { version: '1.1', aliasDuplicateObjects: false }));
+  write(config);
   const url = `http://127.0.0.1:${port}`;
   const proc = await startService('prometheus-alertmanager', [
     `--config.file=${configPath}`,
@@ -32,6 +37,13 @@ export async function startAlertmanager(config: object | string, extraArgs: read
     url,
     port,
     proc,
+    configPath,
+    async reload(next) {
+      write(next);
+      const res = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(5000) });
+      const body = await res.text();
+      if (!res.ok) throw new Error(`POST /-/reload: ${res.status} ${body}`);
+    },
     async postAlerts(alerts) {
       const now = new Date().toISOString();
       const res = await fetch(`${url}/api/v2/alerts`, {

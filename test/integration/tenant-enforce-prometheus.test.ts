@@ -50,7 +50,8 @@ function rulesFor(tenant: string) {
 
 before(async () => {
   exporter = await startTenantExporter();
-  am = await startAlertmanager({ route: { receiver: 'none' }, receivers: [{ name: 'none' }] });
+  // Grouped per tenant: tenantgate refuses alert posts to an Alertmanager that mixes tenants.
+  am = await startAlertmanager({ route: { receiver: 'none', group_by: ['alertname', 'namespace'] }, receivers: [{ name: 'none' }] });
   prom = await startPrometheus({
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
     scrape_configs: TENANTS.map(([t]) => ({

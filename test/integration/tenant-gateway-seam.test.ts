@@ -59,5 +59,6 @@ test('an unfilterable backend answer is refused (502) and the backend stays in r
   assert.ok(!(await r.text()).includes('not json'), 'the unfiltered body never reaches the client');
   await (await fetch(`${gw.url}/prom/api/v1/query?query=up`, { headers: { authorization: A } })).text();
   assert.equal(prom.received.length - before, 2, 'first_available still sends to the first backend: it was not marked broken');
-  assert.equal(spare.received.length, 0);
+  // (apart from the one Alertmanager status read at start-up of every backend a tenant route can post alerts to)
+  assert.equal(spare.received.filter((r) => !r.url.startsWith('/api/v2/status')).length, 0);
 });

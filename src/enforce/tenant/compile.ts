@@ -5,6 +5,7 @@ import type { VmAccess } from '../../identify/jwt/index.ts';
 import { compileWholeMatch, RegexError, type WholeMatcher } from '../../lib/regex.ts';
 import type { CompiledTenant } from '../promql/index.ts';
 import { dropPrefixParts } from '../../route/request-target.ts';
+import { alertmanagerGuard } from '../alertmanager/guard.ts';
 import { classifyRequest, type Endpoint } from './classify.ts';
 import { parseTenantConfig, type TenantConfig } from './config.ts';
 import type { TenantDecision, TenantPolicy, TenantRequest } from './policy.ts';
@@ -106,10 +107,10 @@ export class CompiledTenantPolicy implements TenantPolicy {
     if (ep.api === 'logs_tenant_ids') return refuse(403, 'tenant_logs_tenant_ids', '/select/tenant_ids lists every tenant and is not available to tenant users');
     if (cfg.enforce === 'victoriametrics') checkCluster(ep, cfg, req);
     if (!ep.methods.includes(method)) return refuse(405, 'tenant_method_not_allowed', `${method} is not allowed on ${path}; use ${ep.methods.join(' or ')}`);
-    return classified(ep.access, this.#enforceEndpoint(ep, req));
+    return classified(ep.access, this.#enforceEndpoint(ep, path, req));
   }
 
-  #enforceEndpoint(ep: Endpoint, req: TenantRequest): TenantDecision {
+  #enforceEndpoint(ep: Endpoint, path: string, req: TenantRequest): TenantDecision {
     const cfg = this.config;
     if (cfg.enforce === 'victorialogs') {
       const scope = logsScope(cfg, req.access);
@@ -118,6 +119,10 @@ export class CompiledTenantPolicy implements TenantPolicy {
     }
     const m = this.#metrics(req.access);
     this.#checkMode(ep, m.scope);
+    if (ep.api === 'am_alerts_post') {
+      const unsafe = this.#alertPostRefusal(path, m.scope);
+      if (unsafe !== null) return unsafe;
+    }
     if (cfg.enforce === 'victoriametrics') return enforceVictoriaMetrics(ep, cfg, m.vm!, req);
     return enforcePromql(ep, cfg, m.scope, m.promql!, req);
   }
@@ -125,6 +130,17 @@ export class CompiledTenantPolicy implements TenantPolicy {
   #checkMode(ep: Endpoint, scope: { readonly read: boolean; readonly write: boolean }): void {
     if (ep.access === 'read' && !scope.read) throw new TenantRefused(403, 'tenant_mode_forbids_read', 'this user may only write (tenant mode: write)');
     if (ep.access === 'write' && !scope.write) throw new TenantRefused(403, 'tenant_mode_forbids_write', 'this user may only read (tenant mode: read)');
+  }
+
+  /** Alert posts reach only Alertmanagers whose configuration keeps tenants apart (enforce/alertmanager). */
+  #alertPostRefusal(path: string, scope: MetricsScope): TenantDecision | null {
+    // The watcher reads <url_prefix>/api/v2/status; an Alertmanager under a further /alertmanager
+    // prefix is a different one, whose configuration it never read.
+    if (path.startsWith('/alertmanager/')) {
+      return refuse(503, 'tenant_alertmanager_unchecked', 'alert posts under /alertmanager/ are refused: tenantgate checks the Alertmanager at url_prefix/api/v2/status only; point url_prefix at the Alertmanager and post to /api/v2/alerts');
+    }
+    const r = alertmanagerGuard.refusal(this, [...scope.labels.keys()]);
+    return r === null ? null : refuse(r.status, r.reason, r.message);
   }
 
   /** An operator-allowed path: forwarded as sent, but still subject to the mode and tenant headers. */

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { argsOf, forwarded, policy, refused, run, token } from './helpers.ts';
 import { compileTenantPolicy } from '../../../src/enforce/tenant/compile.ts';
+import { alertmanagerGuard } from '../../../src/enforce/alertmanager/guard.ts';
 import { snappyCompress } from '../../../src/enforce/remote-write/snappy-encode.ts';
 import { snappyDecompress } from '../../../src/enforce/remote-write/snappy-decode.ts';
 import { decodeWriteRequest, encodeWriteRequest } from '../remote-write/proto-reference.ts';
@@ -140,6 +141,9 @@ describe('enforce: promql', () => {
     refused(run(pq, { method: 'POST', path: '/api/v2/silences', body: JSON.stringify({ ...own, ID: 'x' }), headers: JSONH }), 403, 'tenant_silence_update');
     const smuggled = `{"matchers":[{"name":"namespace","value":"a","isRegex":false}],"Matchers":[{"name":"namespace","value":"b","isRegex":false}]}`;
     assert.ok(!forwarded(run(pq, { method: 'POST', path: '/api/v2/silences', body: smuggled, headers: JSONH })).body!.toString().includes('"b"'));
+    // Alert posts need the route's Alertmanager config read and safe (test/unit/alertmanager/guard.test.ts).
+    alertmanagerGuard.watch(pq, ['am']);
+    alertmanagerGuard.record('am', { kind: 'read', config: { route: { receiver: 'r', group_by: ['...'] } } });
     const alerts = forwarded(run(pq, { method: 'POST', path: '/api/v2/alerts', body: '[{"labels":{"namespace":"b","x":"y"}}]', headers: JSONH }));
     assert.deepEqual(JSON.parse(alerts.body!.toString())[0].labels, { namespace: 'a', x: 'y' });
   });
