@@ -9,6 +9,7 @@ import type { CompiledConfig, CompiledUser, RouteOptions } from '../config/model
 import type { Backend } from '../forward/backend-set.ts';
 import { attempt, type OutgoingRequest } from '../forward/proxy.ts';
 import { buildRequestHeaders } from '../forward/request-headers.ts';
+import { resolveTenantDecision } from '../forward/tenant-lookup.ts';
 import { credentialDigest, requestCredentialKeys } from '../identify/credentials.ts';
 import { matchClientCertificate } from '../identify/client-certificate.ts';
 import { JwtPlaceholderValueError, renderHeaders, renderUrlPrefix, type VmAccess } from '../identify/jwt/index.ts';
@@ -302,7 +303,7 @@ export class Gateway {
     }
     let responseFilter: ResponseFilter | undefined;
     if (route.tenant !== null) {
-      const e = await this.#enforceTenant(req, res, route.tenant, target, body, headerOps, access);
+      const e = await this.#enforceTenant(req, res, route.tenant, target, body, headerOps, access, route);
       if (typeof e === 'number') return e;
       ({ target, body, headerOps, responseFilter } = e);
     }
@@ -310,11 +311,12 @@ export class Gateway {
   }
 
   /** Applies a route's tenant policy: a refusal (status returned) or the rewritten request. */
-  async #enforceTenant(req: IncomingMessage, res: ServerResponse, policy: TenantPolicy, target: RequestTarget, body: BufferedBody, headerOps: readonly HeaderOp[], access: VmAccess | null) {
+  async #enforceTenant(req: IncomingMessage, res: ServerResponse, policy: TenantPolicy, target: RequestTarget, body: BufferedBody, headerOps: readonly HeaderOp[], access: VmAccess | null, route: RouteOptions) {
     const whole = await wholeBody(body, policy.maxBodyBytes);
     if (whole === 'too-large') return refuse(res, this.#metrics, 'tenant_body_too_large', `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads`);
     if (whole === 'error') return refuse(res, this.#metrics, 'body_read_error', 'cannot read request body');
-    const d = policy.enforce({ method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access });
+    const d = await resolveTenantDecision(policy.enforce({ method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access }),
+      { req, route, headerOps, access, removeXffValue: this.#opts.removeXffValue });
     if (d.kind === 'refuse') {
       this.#metrics.requestError(d.reason);
       sendText(res, d.status, d.message);

@@ -22,7 +22,9 @@ export type TenantReason =
   | 'tenant_remote_write_too_large'
   | 'tenant_silence_not_owned'
   | 'tenant_silence_update'
-  | 'tenant_alerts_invalid';
+  | 'tenant_alerts_invalid'
+  | 'tenant_query_conflict'
+  | 'tenant_lookup_failed';
 
 export function refuse(status: number, reason: TenantReason, message: string): TenantRefusal {
   return { kind: 'refuse', status, reason, message };
