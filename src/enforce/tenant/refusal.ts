@@ -21,7 +21,6 @@ export type TenantReason =
   | 'tenant_remote_write_invalid'
   | 'tenant_remote_write_too_large'
   | 'tenant_silence_not_owned'
-  | 'tenant_silence_update'
   | 'tenant_alerts_invalid'
   | 'tenant_query_conflict'
   | 'tenant_lookup_failed';
