@@ -23,7 +23,7 @@ interface AmtoolResult { readonly code: number; readonly out: string; readonly e
 /** Runs amtool as a tenant (basic auth through --http.config.file), bounded by a timeout. */
 function amtool(tenant: string, args: readonly string[]): Promise<AmtoolResult> {
   return new Promise((resolve) => {
-    execFile('amtool', [`--alertmanager.url=${gw.url}`, `--http.config.file=${join(dir.path, `${tenant}.yml`)}`, ...args],
+    execFile('amtool', [`--alertmanager.url=${gw.url}${tenant === 'team-c' ? '/am' : ''}`, `--http.config.file=${join(dir.path, `${tenant}.yml`)}`, ...args],
       { timeout: 20_000 }, (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
         resolve({ code, out: stdout, err: stderr });
@@ -53,8 +53,15 @@ before(async () => {
   password: pass-${t}
   url_prefix: "${am.url}/"
   tenant: {labels: {tenant: ${t}}}`).join('');
-  gw = await startGateway(`users:${users}\n`);
-  for (const t of TENANTS) writeFileSync(join(dir.path, `${t}.yml`), `basic_auth:\n  username: ${t}\n  password: pass-${t}\n`);
+  // team-c reaches Alertmanager under /am/, a prefix the route drops: lookups must take the same way.
+  gw = await startGateway(`users:${users}
+- username: team-c
+  password: pass-team-c
+  tenant: {labels: {tenant: team-c}}
+  url_map:
+  - {src_paths: ["/am/.*"], drop_src_path_prefix_parts: 1, url_prefix: "${am.url}/"}
+`);
+  for (const t of [...TENANTS, 'team-c']) writeFileSync(join(dir.path, `${t}.yml`), `basic_auth:\n  username: ${t}\n  password: pass-${t}\n`);
 });
 
 after(async () => {
@@ -161,6 +168,18 @@ describe('silences through amtool', () => {
     assert.notEqual(ghost.code, 0);
     // team-b's silence is untouched.
     assert.equal((await onAlertmanager(ids['team-b']!)).status.state, 'active');
+  });
+});
+
+describe('through a route that drops a path prefix', () => {
+  test('the owner expires its silence via /am/…; others still cannot', async () => {
+    const id = await ok('team-c', ['silence', 'add', 'tenant=team-c', '--author=c', '--comment=c', '--duration=1h']);
+    assert.notEqual((await amtool('team-a', ['silence', 'expire', id])).code, 0);
+    assert.equal((await onAlertmanager(id)).status.state, 'active');
+    const list = JSON.parse(await ok('team-c', ['silence', 'query', '-o', 'json'])) as Silence[];
+    assert.deepEqual(list.map((s) => s.id), [id]);
+    await ok('team-c', ['silence', 'expire', id]);
+    assert.equal((await onAlertmanager(id)).status.state, 'expired');
   });
 });
 
