@@ -5,12 +5,15 @@
 // tenant. With `enforce: promql` in front of VictoriaMetrics (the setup where `?extra_label=`
 // used to override the rewritten body), remote write lands in the writer's tenant and every
 // import path stays refused. `write_args` lets a named arg through (its twin without it shows the
-// arg dropped). VictoriaLogs inserts are checked on a recording backend.
+// arg dropped). Remote write to a real Prometheus and alert/silence posts to a real Alertmanager
+// carry the same hostile args; VictoriaLogs inserts are checked on a recording backend.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basic, startGateway, type Gateway } from '../helpers/gateway.ts';
 import { startVictoriaMetrics, type VictoriaMetrics } from '../helpers/victoria-metrics.ts';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.ts';
+import { startPrometheusReceiver, type PrometheusReceiver } from '../helpers/prometheus-rw.ts';
+import { startAlertmanager, type Alertmanager } from '../helpers/alertmanager.ts';
 import { deniedTotal, tenantPost } from '../helpers/tenant-http.ts';
 import { parseQuery } from '../../src/lib/go-url.ts';
 import { snappyCompress } from '../../src/enforce/remote-write/snappy-encode.ts';
@@ -18,7 +21,10 @@ import { encodeWriteRequest } from '../unit/remote-write/proto-reference.ts';
 
 let vm: VictoriaMetrics;
 let logs: EchoBackend;
+let prom: PrometheusReceiver;
+let am: Alertmanager;
 let gw: Gateway;
+const PROM_A = basic('prom-a', 'pass-prom-a');
 const PQ_A = basic('pq-a', 'pass-pq-a');
 const VM_A = basic('vm-a', 'pass-vm-a');
 const VM_B = basic('vm-b', 'pass-vm-b');
@@ -34,8 +40,10 @@ const HOSTILE_HEADERS = {
 };
 
 before(async () => {
-  vm = await startVictoriaMetrics();
-  logs = await startEchoBackend('vlogs');
+  [vm, logs, prom, am] = await Promise.all([
+    startVictoriaMetrics(), startEchoBackend('vlogs'), startPrometheusReceiver(),
+    startAlertmanager({ route: { receiver: 'none' }, receivers: [{ name: 'none' }] }),
+  ]);
   gw = await startGateway(`
 users:
 - username: pq-a
@@ -50,6 +58,12 @@ users:
   password: pass-vm-b
   url_prefix: "${vm.url}/"
   tenant: {enforce: victoriametrics, labels: {tenant: team-b}}
+- username: prom-a
+  password: pass-prom-a
+  tenant: {labels: {tenant: team-a}}
+  url_map:
+  - {src_paths: ["/api/v2/.*"], url_prefix: "${am.url}/"}
+  - {src_paths: ["/api/v1/write"], url_prefix: "${prom.url}/"}
 - username: vl-a
   password: pass-vl-a
   url_prefix: "${logs.url}/"
@@ -59,8 +73,7 @@ users:
 
 after(async () => {
   await gw?.stop();
-  await vm?.stop();
-  await logs?.close();
+  await Promise.all([vm?.stop(), logs?.close(), prom?.stop(), am?.stop()]);
 });
 
 /** Every series VictoriaMetrics holds for a metric-name regex, read from VictoriaMetrics directly. */
@@ -213,6 +226,27 @@ describe('enforce: promql in front of VictoriaMetrics', () => {
     assert.deepEqual(await stored('p_.*'), before);
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     assert.ok(deniedTotal(text, 'tenant_path_not_allowed') >= WRITES.length - 2);
+  });
+});
+
+describe('enforce: promql on Prometheus and Alertmanager', () => {
+  test('remote write with hostile args and headers: Prometheus stores the writer\'s tenant', async () => {
+    const r = await tenantPost(gw.url, `/api/v1/write?${HOSTILE_ARGS}`, PROM_A, remoteWrite('p_prom_rw'),
+      { ...HOSTILE_HEADERS, 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' });
+    assert.equal(r.status, 204, r.body);
+    assert.deepEqual((await prom.series('p_prom_rw')).map((s) => s['tenant']), ['team-a']);
+  });
+  test('alerts and silences posted with hostile args and headers land in the poster\'s tenant on Alertmanager', async () => {
+    const a = await tenantPost(gw.url, `/api/v2/alerts?${HOSTILE_ARGS}`, PROM_A, JSON.stringify([{ labels: { alertname: 'Hostile', tenant: 'team-b' } }]),
+      { ...HOSTILE_HEADERS, 'content-type': 'application/json' });
+    assert.equal(a.status, 200, a.body);
+    const alerts = await (await fetch(`${am.url}/api/v2/alerts?filter=alertname%3D%22Hostile%22`)).json() as { labels: Record<string, string> }[];
+    assert.deepEqual(alerts.map((x) => x.labels['tenant']), ['team-a']);
+    const silence = { matchers: [{ name: 'tenant', value: 'team-a', isRegex: false }], startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(), createdBy: 'a', comment: 'a' };
+    const s = await tenantPost(gw.url, `/api/v2/silences?${HOSTILE_ARGS}`, PROM_A, JSON.stringify(silence), { ...HOSTILE_HEADERS, 'content-type': 'application/json' });
+    assert.equal(s.status, 200, s.body);
+    const stored = await (await fetch(`${am.url}/api/v2/silence/${(JSON.parse(s.body) as { silenceID: string }).silenceID}`)).json() as { matchers: { name: string; value: string }[] };
+    assert.deepEqual(stored.matchers.map((m) => `${m.name}=${m.value}`), ['tenant=team-a']);
   });
 });
 
