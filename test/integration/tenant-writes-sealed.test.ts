@@ -1,5 +1,5 @@
-// Writes never cross the tenant line. Two tenants write through tenantgate into one real
-// VictoriaMetrics on every write endpoint, each request carrying hostile query args
+// Writes never cross the tenant line. team-a writes through tenantgate into one real
+// VictoriaMetrics on every write endpoint, each request and body claiming team-b through hostile query args
 // (extra_label naming the other tenant, extra_filters, tenant ids) and tenant-selecting headers;
 // what VictoriaMetrics stored is then read from it directly: every series carries the writer's
 // tenant. With `enforce: promql` in front of VictoriaMetrics (the setup where `?extra_label=`
