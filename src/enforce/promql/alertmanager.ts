@@ -141,7 +141,7 @@ export function parseAlertmanagerFilter(filter: string): LabelMatcher[] | null {
   return out;
 }
 
-/** The first `filter` value whose matchers rule out every tenant value of a tenant label, or null. */
+/** Whether the `filter` values together (Alertmanager ANDs them) rule out every tenant value of a tenant label. */
 export function alertmanagerFilterConflict(filters: readonly string[], tenant: CompiledTenant): TenantConflict | null {
   const all: LabelMatcher[] = [];
   for (const f of filters) all.push(...(parseAlertmanagerFilter(f) ?? []));
