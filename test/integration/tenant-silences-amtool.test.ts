@@ -2,7 +2,8 @@
 // with basic auth (`--http.config.file`), in front of a real Alertmanager. Each tenant creates,
 // lists, and expires its own silences; expiring or reading another tenant's silence is refused
 // (and the silence stays active on Alertmanager); silences naming another tenant, two tenants, or
-// no tenant are refused with the reason; alerts are posted and listed per tenant.
+// no tenant are refused with the reason; alerts are posted and listed per tenant; a lookup that
+// cannot reach Alertmanager fails closed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { basic, startGateway, type Gateway } from '../helpers/gateway.ts';
 import { startAlertmanager, type Alertmanager } from '../helpers/alertmanager.ts';
-import { tempDir } from '../helpers/processes.ts';
+import { freePort, tempDir } from '../helpers/processes.ts';
 import { deniedTotal, tenantGet } from '../helpers/tenant-http.ts';
 
 let am: Alertmanager;
@@ -54,7 +55,13 @@ before(async () => {
   url_prefix: "${am.url}/"
   tenant: {labels: {tenant: ${t}}}`).join('');
   // team-c reaches Alertmanager under /am/, a prefix the route drops: lookups must take the same way.
+  // team-d's Alertmanager is down: a lookup that cannot be made refuses the request.
+  const dead = await freePort();
   gw = await startGateway(`users:${users}
+- username: team-d
+  password: pass-team-d
+  url_prefix: "http://127.0.0.1:${dead}/"
+  tenant: {labels: {tenant: team-d}}
 - username: team-c
   password: pass-team-c
   tenant: {labels: {tenant: team-c}}
@@ -180,6 +187,18 @@ describe('through a route that drops a path prefix', () => {
     assert.deepEqual(list.map((s) => s.id), [id]);
     await ok('team-c', ['silence', 'expire', id]);
     assert.equal((await onAlertmanager(id)).status.state, 'expired');
+  });
+});
+
+describe('a lookup that cannot be made', () => {
+  test('fails closed: 502 tenant_lookup_failed, nothing forwarded', async () => {
+    const auth = basic('team-d', 'pass-team-d');
+    for (const method of ['GET', 'DELETE']) {
+      const r = await fetch(`${gw.url}/api/v2/silence/00000000-0000-0000-0000-000000000000`, { method, headers: { authorization: auth }, signal: AbortSignal.timeout(15_000) });
+      assert.equal(r.status, 502, `${method}: ${await r.text()}`);
+    }
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    assert.ok(deniedTotal(text, 'tenant_lookup_failed') >= 2);
   });
 });
 
