@@ -61,7 +61,9 @@ export interface Explanation {
     readonly headers_removed: readonly string[];
   } | null;
   readonly tenant: { readonly scope: string; readonly enforce: string; readonly access: string } | null;
-  readonly decision: 'forward' | 'refuse';
+  readonly decision: 'forward' | 'refuse' | 'needs_lookup';
+  /** With needs_lookup: what the gateway would read from the backend before deciding. */
+  readonly lookup?: { readonly path: string; readonly why: string };
   readonly refusal?: { readonly status: number; readonly reason: string; readonly message: string };
   readonly forward?: {
     /** One entry per backend: what that backend would receive. */
@@ -148,13 +150,16 @@ export async function explainRequest(config: CompiledConfig, input: ExplainInput
   if (route.tenant !== null) {
     const d = await applyTenantPolicy(route.tenant, {
       req, target, body: body === null ? { kind: 'none' } : { kind: 'whole', data: body }, headerOps, access, bodyDeadlineMs: 0,
-    });
+    }, async (decision) => (decision.kind === 'lookup' ? { kind: 'needs_lookup', path: decision.path } : decision));
     const scope = describeTenantScope(route.tenant);
     const enforce = tenantEnforceKind(route.tenant);
     if (d.kind === 'refuse') {
       return { request, user: userInfo, route: routeInfo(headerOps), tenant: { scope, enforce, access: '' }, decision: 'refuse', refusal: { status: d.status, reason: d.reason, message: d.message } };
     }
     if (d.kind === 'body') return refuseWith(d.code, d.message, { user: userInfo, route: routeInfo(headerOps) });
+    if (d.kind === 'needs_lookup') {
+      return { request, user: userInfo, route: routeInfo(headerOps), tenant: { scope, enforce, access: '' }, decision: 'needs_lookup', lookup: { path: d.path, why: 'the decision depends on who owns this object at the backend (e.g. a silence); explain contacts no backend' } };
+    }
     tenant = { scope, enforce, access: d.access };
     forwardTarget = d.target;
     headerOps = d.headerOps;

@@ -14,7 +14,9 @@ export function renderExplanation(e: Explanation, source: string): string {
     if (e.route.headers_removed.length > 0) out.push(`headers   removed: ${e.route.headers_removed.join(', ')}`);
   }
   if (e.tenant !== null) out.push(`tenant    ${e.tenant.scope} (enforce: ${e.tenant.enforce})${e.tenant.access !== '' ? `, classified as ${e.tenant.access}` : ''}`);
-  if (e.decision === 'refuse' && e.refusal !== undefined) {
+  if (e.decision === 'needs_lookup' && e.lookup !== undefined) {
+    out.push(`decision  DEPENDS on GET ${e.lookup.path} at the backend: ${e.lookup.why}`);
+  } else if (e.decision === 'refuse' && e.refusal !== undefined) {
     out.push(`decision  REFUSE ${e.refusal.status} ${e.refusal.reason}: ${e.refusal.message}`);
   } else if (e.forward !== undefined) {
     out.push('decision  FORWARD');

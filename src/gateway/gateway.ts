@@ -21,6 +21,7 @@ import type { IpFilter } from '../authorize/ip-filter.ts';
 import type { CompiledConfig, CompiledUser, HeaderOp } from '../config/model.ts';
 import { applyTenantPolicy } from '../enforce/tenant/apply-policy.ts';
 import { Forwarder } from '../forward/forward-request.ts';
+import { resolveTenantDecision } from '../forward/tenant-lookup.ts';
 import { RequestIdentifier, type Identity, type JwtRefusal } from '../identify/identify-request.ts';
 import { JwtPlaceholderValueError, renderHeaders } from '../identify/jwt/index.ts';
 import { Semaphore } from '../limit/semaphore.ts';
@@ -298,10 +299,12 @@ export class Gateway {
   /** enforce: the route's tenant policy rewrites the request or refuses it. */
   async #enforce(ctx: RequestContext): Promise<boolean> {
     const policy = (ctx.route as NonNullable<RequestContext['route']>).tenant as NonNullable<NonNullable<RequestContext['route']>['tenant']>;
+    const route = ctx.route as NonNullable<RequestContext['route']>;
+    const lookup = { req: ctx.req, route, headerOps: ctx.headerOps, access: ctx.access, removeXffValue: this.#opts.removeXffValue };
     const d = await applyTenantPolicy(policy, {
       req: ctx.req, target: ctx.target, body: ctx.body, headerOps: ctx.headerOps, access: ctx.access,
       bodyDeadlineMs: Math.max(0, ctx.deadline - performance.now()),
-    });
+    }, (decision) => resolveTenantDecision(decision, lookup));
     switch (d.kind) {
       case 'forward':
         ctx.target = d.target;
@@ -320,6 +323,8 @@ export class Gateway {
         ctx.status = d.status;
         ctx.reason = d.reason;
         return false;
+      case 'needs_lookup':
+        throw new Error('a tenant lookup was left unresolved');
     }
   }
 

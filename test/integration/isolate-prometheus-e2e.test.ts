@@ -117,9 +117,15 @@ describe('rules evaluated by Prometheus', () => {
     assert.deepEqual(byTenant, { 'team-a': '42', 'team-b': '99' });
   });
 
-  it('a rule that asks for another namespace\'s series still reads only its own', async () => {
-    const res = await prom.waitFor('tenant:stolen:sum', (r) => r.length >= 1);
-    assert.deepEqual(res.map((s) => [s.metric.tenant, s.value[1]]), [['team-a', '42']]);
+  it('a rule that asks for another namespace\'s series reads nothing (its matchers are ANDed with its own namespace)', async () => {
+    // Same group: once tenant:secret:sum exists, tenant:stolen:sum has been evaluated too.
+    await prom.waitFor('tenant:secret:sum', (r) => r.length >= 2);
+    const res = await fetch(`${prom.url}/api/v1/rules`);
+    const body = await res.json() as { data: { groups: Array<{ rules: Array<{ name: string; health: string; query: string; lastEvaluation: string }> }> } };
+    const rule = body.data.groups.flatMap((g) => g.rules).find((x) => x.name === 'tenant:stolen:sum' && x.query.includes('team-a'))!;
+    assert.equal(rule.health, 'ok');
+    assert.ok(!rule.lastEvaluation.startsWith('0001'), 'evaluated');
+    assert.deepEqual(await prom.query('tenant:stolen:sum'), []);
   });
 
   it('an alert counting all series counts only its namespace\'s (so it does not fire)', async () => {

@@ -109,12 +109,12 @@ describe('mutating webhook', () => {
     assert.equal(v.body.response.allowed, true, JSON.stringify(v.body));
   });
 
-  it('VMRule reading another namespace: expression scoped, label and extra_label pinned to the admission namespace', async () => {
+  it('VMRule reading another namespace: expression ANDed with the admission namespace (selects nothing), label and extra_label pinned to it', async () => {
     const review = fixture('vmrule-other-namespace.json');
     const res = await post(port, '/mutate', review, pki.caPem);
     const patched = applyPatch(review.request.object, patchOf(res.body.response)) as any;
     assert.equal(patched.metadata.namespace, 'team-a');
-    assert.deepEqual(patched.spec.groups[0].rules[0], { record: 'stolen', expr: 'sum(secret_total{tenant="team-a"})', labels: { tenant: 'team-a' } });
+    assert.deepEqual(patched.spec.groups[0].rules[0], { record: 'stolen', expr: 'sum(secret_total{tenant="team-b", tenant="team-a"})', labels: { tenant: 'team-a' } });
     assert.deepEqual(patched.spec.groups[0].params, { extra_label: ['tenant=team-a'] });
   });
 

@@ -209,8 +209,13 @@ describe('Alertmanager through the gateway', () => {
       const smuggled = `{"matchers":[{"name":"namespace","value":"${t}","isRegex":false}],"Matchers":[{"name":"namespace","value":"${other(t)}","isRegex":false}],"startsAt":"${new Date().toISOString()}","endsAt":"${endsAt}","createdBy":"t","comment":"t"}`;
       const sm = await post('/api/v2/silences', auth, smuggled, { 'content-type': 'application/json' });
       assert.equal(sm.status, 200, sm.body);
-      // Updating (possibly someone else's) silence by id is refused.
-      assert.equal((await post('/api/v2/silences', auth, silence(t, { id: JSON.parse(ok.body).silenceID }), { 'content-type': 'application/json' })).status, 403);
+      // Updating a silence by id: the own one is allowed (ownership read from Alertmanager first);
+      // the other tenant's is answered like a missing one.
+      assert.equal((await post('/api/v2/silences', auth, silence(t, { id: JSON.parse(ok.body).silenceID, comment: 'updated' }), { 'content-type': 'application/json' })).status, 200);
+      const others = (await (await fetch(`${am.url}/api/v2/silences?filter=${q(`namespace="${other(t)}"`)}`)).json()) as { id: string }[];
+      for (const s of others) {
+        assert.equal((await post('/api/v2/silences', auth, silence(t, { id: s.id }), { 'content-type': 'application/json' })).status, 404);
+      }
     }
     for (const [t, auth] of TENANTS) {
       const r = await get('/api/v2/silences', auth);
@@ -220,10 +225,12 @@ describe('Alertmanager through the gateway', () => {
     }
   });
 
-  test('single-silence and status endpoints are refused', async () => {
-    for (const path of ['/api/v2/status', '/api/v2/receivers', '/api/v2/silence/00000000-0000-0000-0000-000000000000']) {
+  test('status endpoints are refused; a silence that does not exist is not found', async () => {
+    for (const path of ['/api/v2/status', '/api/v2/receivers']) {
       assert.equal((await get(path, A)).status, 403, path);
     }
+    assert.equal((await get('/api/v2/silence/00000000-0000-0000-0000-000000000000', A)).status, 404);
+    assert.equal((await get('/api/v2/silence/not-an-id', A)).status, 403);
   });
 });
 

@@ -32,7 +32,7 @@ users:
 - username: shipper-a
   password: pass-w
   url_prefix: "${logs.url}/"
-  tenant: {enforce: victorialogs, mode: write, logs: {account_id: 1, project_id: 10, extra_fields: {namespace: team-a, cluster: eu}}}
+  tenant: {enforce: victorialogs, mode: write, write_args: [_stream_fields], logs: {account_id: 1, project_id: 10, extra_fields: {namespace: team-a, cluster: eu}}}
 `);
 });
 

@@ -13,4 +13,6 @@ export type { FilterRulesOptions } from './responses.ts';
 export { filterAlertsResponse, filterRulesResponse } from './responses.ts';
 export { expressionPinsTenant, labelsPinTenant } from './pinning.ts';
 export type { SilenceOwnership } from './alertmanager.ts';
-export { alertmanagerFilterParams, checkSilenceOwnership } from './alertmanager.ts';
+export { alertmanagerFilterConflict, alertmanagerFilterParams, checkSilenceOwnership, parseAlertmanagerFilter, regexLiteral } from './alertmanager.ts';
+export type { TenantConflict } from './conflict.ts';
+export { describeConflict, findQueryConflict, matcherAccepts, selectorConflict } from './conflict.ts';

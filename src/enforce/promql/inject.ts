@@ -10,19 +10,14 @@ import type { CompiledTenant, Injection } from './tenant.ts';
 import { matcherKey } from './tenant.ts';
 
 /**
- * User matchers on a single-value tenant label are dropped (the tenant's
- * `label="v"` replaces them); on a multi-value label they are kept and ANDed
- * with `label=~"v1|v2"`. Exact copies of injected matchers are dropped so
- * enforcing twice equals enforcing once.
+ * User matchers are always kept, also on the tenant labels, and ANDed with the
+ * tenant's: the answer never contradicts the query (`{ns!="a"}` as tenant `a`
+ * selects nothing rather than `a`'s series). Exact copies of injected matchers
+ * are dropped so enforcing twice equals enforcing once.
  */
-export function injectMatchers(
-  user: readonly LabelMatcher[],
-  injection: Injection,
-  tenant: CompiledTenant,
-): LabelMatcher[] {
+export function injectMatchers(user: readonly LabelMatcher[], injection: Injection): LabelMatcher[] {
   const out: LabelMatcher[] = [];
   for (const m of user) {
-    if (tenant.replacedLabels.has(m.name)) continue;
     if (injection.keys.has(matcherKey(m))) continue;
     out.push(m);
   }
@@ -30,8 +25,8 @@ export function injectMatchers(
   return out;
 }
 
-export function enforceSelector(v: VectorSelector, injected: Injection, tenant: CompiledTenant): VectorSelector {
-  return { kind: 'vector', metric: v.metric, matchers: injectMatchers(v.matchers, injected, tenant) };
+export function enforceSelector(v: VectorSelector, injected: Injection, _tenant?: CompiledTenant): VectorSelector {
+  return { kind: 'vector', metric: v.metric, matchers: injectMatchers(v.matchers, injected) };
 }
 
 export function enforceExpr(e: Expr, injected: Injection, tenant: CompiledTenant): Expr {

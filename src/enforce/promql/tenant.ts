@@ -1,7 +1,6 @@
 /**
  * Tenant definition → the compiled form every enforcement call uses: the
- * matchers to inject, which user matchers they replace, and the filter
- * variants. Validation happens once here so the per-query path only copies.
+ * matchers to inject and the filter variants. Validation happens once here so the per-query path only copies.
  */
 import { RE2JS } from 're2js';
 import type { LabelMatcher } from './ast.ts';
@@ -64,8 +63,6 @@ export class CompiledTenant {
   readonly matchers: readonly TenantMatcher[];
   /** The tenant's own matchers, as injected into every selector. */
   readonly tenantMatchers: readonly LabelMatcher[];
-  /** Labels whose user matchers are dropped (single-value tenant labels). */
-  readonly replacedLabels: ReadonlySet<string>;
   /**
    * Filter alternatives, ORed: each is ANDed into a selector. One empty
    * variant when there are no filters.
@@ -90,7 +87,6 @@ export class CompiledTenant {
     if (token !== CONSTRUCT) throw new TypeError('use compileTenant() to build a CompiledTenant');
     this.matchers = matchers;
     this.tenantMatchers = tenantMatchers;
-    this.replacedLabels = new Set(matchers.filter((m) => m.values.length === 1).map((m) => m.label));
     this.filterVariants = filterVariants;
     this.queryable = queryable;
     this.injections = filterVariants.map((f) => {

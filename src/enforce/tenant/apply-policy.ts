@@ -7,7 +7,7 @@ import type { RefusalCode } from '../../errors/catalogue.ts';
 import type { VmAccess } from '../../identify/jwt/index.ts';
 import type { RequestTarget } from '../../route/request-target.ts';
 import { readWholeBody, type BufferedBody } from '../../gateway/request-body.ts';
-import type { ResponseFilter, TenantPolicy, TenantRefusal } from './policy.ts';
+import type { ResponseFilter, TenantDecision, TenantForward, TenantPolicy, TenantRefusal } from './policy.ts';
 
 export interface EnforcedRequest {
   readonly kind: 'forward';
@@ -32,15 +32,24 @@ export interface PolicyInput {
   readonly bodyDeadlineMs: number;
 }
 
-export async function applyTenantPolicy(policy: TenantPolicy, input: PolicyInput): Promise<EnforcedRequest | TenantRefusal | BodyRefusal> {
+/**
+ * Turns a decision that needs the backend (a lookup) into a final one; the gateway fetches, and
+ * `tenantgate explain`, which contacts no backend, reports what would be looked up.
+ */
+export type DecisionResolver = (d: TenantDecision) => Promise<TenantRefusal | TenantForward | NeedsLookup>;
+
+/** Explain only: the decision depends on a backend answer that was not fetched. */
+export interface NeedsLookup { readonly kind: 'needs_lookup'; readonly path: string }
+
+export async function applyTenantPolicy(policy: TenantPolicy, input: PolicyInput, resolve: DecisionResolver): Promise<EnforcedRequest | TenantRefusal | BodyRefusal | NeedsLookup> {
   const read = readWholeBody(input.body, policy.maxBodyBytes, input.bodyDeadlineMs);
   const whole = read instanceof Promise ? await read : read;
   if (whole === 'too-large') return { kind: 'body', code: 'tenant_body_too_large', message: `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads` };
   if (whole === 'timeout') return { kind: 'body', code: 'reject_slow_client', message: 'the request body was not received within -maxQueueDuration' };
   if (whole === 'error') return { kind: 'body', code: 'body_read_error', message: 'cannot read request body' };
   const { req, target, headerOps } = input;
-  const d = policy.enforce({ method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access: input.access });
-  if (d.kind === 'refuse') return d;
+  const d = await resolve(policy.enforce({ method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access: input.access }));
+  if (d.kind === 'refuse' || d.kind === 'needs_lookup') return d;
   const ops: HeaderOp[] = [];
   const overridden = new Set<string>();
   for (const [name, value] of d.setHeaders ?? []) { ops.push({ name, lower: name.toLowerCase(), value }); overridden.add(name.toLowerCase()); }

@@ -11,7 +11,7 @@ export type Api =
   | 'vm_read' | 'vm_labels' | 'vm_write'
   // enforce: promql
   | 'query' | 'series' | 'rules' | 'alerts' | 'remote_write'
-  | 'am_alerts' | 'am_alerts_post' | 'am_silences' | 'am_silences_post'
+  | 'am_alerts' | 'am_alerts_post' | 'am_silences' | 'am_silences_post' | 'am_silence_get' | 'am_silence_delete'
   // enforce: victorialogs
   | 'logs_read' | 'logs_write'
   // known, but never reachable by a tenant-scoped user
@@ -108,6 +108,10 @@ const PROM: ReadonlyMap<string, Endpoint> = new Map([
   ['/api/v1/write', ep('write', 'remote_write', POST)],
 ]);
 
+/** Alertmanager silence ids are UUIDs; anything else is not a silence path the gateway forwards. */
+export const SILENCE_ID = /^[0-9A-Fa-f-]{1,64}$/;
+const SILENCE_BY_ID = /^\/api\/v2\/silence\/[0-9A-Fa-f-]{1,64}$/;
+
 function classifyPromql(path: string, method: string): Endpoint | null {
   // Mimir serves the Prometheus API under /prometheus and Alertmanager under /alertmanager.
   let rest = path.startsWith('/prometheus/') ? path.slice('/prometheus'.length) : path;
@@ -120,6 +124,8 @@ function classifyPromql(path: string, method: string): Endpoint | null {
   if (rest === '/api/v2/alerts') return method === 'POST' ? ep('write', 'am_alerts_post', POST) : ep('read', 'am_alerts', GET);
   if (rest === '/api/v2/alerts/groups') return ep('read', 'am_alerts', GET);
   if (rest === '/api/v2/silences') return method === 'POST' ? ep('write', 'am_silences_post', POST) : ep('read', 'am_silences', GET);
+  // One silence by id: the owner may read and expire it; ownership is looked up first.
+  if (SILENCE_BY_ID.test(rest)) return method === 'DELETE' ? ep('write', 'am_silence_delete', ['DELETE']) : ep('read', 'am_silence_get', GET);
   return null;
 }
 

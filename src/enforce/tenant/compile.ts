@@ -13,7 +13,9 @@ import { compileScope, enforcePromql } from './promql.ts';
 import { refuse, TenantRefused } from './refusal.ts';
 import { logsScope, metricsScope, type MetricsScope } from './scope.ts';
 import { enforceVictoriaLogs } from './victorialogs.ts';
-import { checkCluster, enforceVictoriaMetrics, TENANT_HEADERS, vmArgs, type VmArgs } from './victoriametrics.ts';
+import { checkCluster, enforceVictoriaMetrics, vmArgs, type VmArgs } from './victoriametrics.ts';
+import { encodeQuery } from '../../lib/go-url.ts';
+import { allowedWriteArgs, TENANT_HEADERS, victoriaLogsWriteHeadersToDrop } from './write-args.ts';
 
 export interface TenantPolicyContext {
   /**
@@ -143,19 +145,24 @@ export class CompiledTenantPolicy implements TenantPolicy {
     return r === null ? null : refuse(r.status, r.reason, r.message);
   }
 
-  /** An operator-allowed path: forwarded as sent, but still subject to the mode and tenant headers. */
+  /**
+   * An operator-allowed path: forwarded as sent, but still subject to the mode and tenant headers;
+   * a write keeps only the client args allowed by `write_args`, as on every write.
+   */
   #allowed(req: TenantRequest, method: string): TenantDecision {
     const cfg = this.config;
     const write = !(method === 'GET' || method === 'HEAD');
     const access = write ? 'write' : 'read';
+    const rawQuery = write ? encodeQuery(allowedWriteArgs(req.rawQuery, cfg.writeArgs)) : req.rawQuery;
     if (cfg.enforce === 'victorialogs') {
       const scope = logsScope(cfg, req.access);
       this.#checkMode({ access, api: 'logs_read', methods: [], cluster: null }, scope);
-      return { kind: 'forward', rawQuery: req.rawQuery, setHeaders: [['AccountID', String(scope.accountId)], ['ProjectID', String(scope.projectId)]], removeHeaders: TENANT_HEADERS.filter((h) => h !== 'accountid' && h !== 'projectid') };
+      const removeHeaders = write ? victoriaLogsWriteHeadersToDrop(req.headers, cfg.writeHeaders) : TENANT_HEADERS;
+      return { kind: 'forward', rawQuery, setHeaders: [['AccountID', String(scope.accountId)], ['ProjectID', String(scope.projectId)]], removeHeaders };
     }
     const m = this.#metrics(req.access);
     this.#checkMode({ access, api: 'vm_read', methods: [], cluster: null }, m.scope);
-    return { kind: 'forward', rawQuery: req.rawQuery, removeHeaders: TENANT_HEADERS };
+    return { kind: 'forward', rawQuery, removeHeaders: TENANT_HEADERS };
   }
 }
 

@@ -3,6 +3,7 @@
 // are numbers and booleans booleans. Errors name the offending field.
 import { z } from 'zod';
 import { FieldError, type ConfigPath } from '../../config/errors.ts';
+import { MAX_WRITE_ARGS, victoriaLogsHeaderFor, writeArgProblem } from './write-args.ts';
 
 export type EnforceKind = 'promql' | 'victoriametrics' | 'victorialogs';
 export type TenantMode = 'read' | 'write' | 'read_write';
@@ -31,6 +32,12 @@ export interface TenantConfig {
   readonly maxResponseBytes: number;
   /** promql: also show unpinned alerting rules that have alerts of the tenant (filterRulesResponse). */
   readonly rulesWithTenantAlerts: boolean;
+  /** Client query args forwarded on writes (every other client arg is dropped). */
+  readonly writeArgs: ReadonlySet<string>;
+  /** victorialogs: lower-case `VL-*` header forms of writeArgs, forwarded on inserts. */
+  readonly writeHeaders: ReadonlySet<string>;
+  /** promql: a user matcher that excludes every tenant value selects nothing (`empty`) or is a 400 (`error`). */
+  readonly onConflict: 'empty' | 'error';
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -83,6 +90,12 @@ const schema = z.strictObject({
   max_body_size: positiveInt.optional(),
   max_response_size: positiveInt.optional(),
   rules_with_tenant_alerts: z.boolean({ error: 'expected true or false' }).optional(),
+  write_args: z.array(z.string({ error: 'expected an arg name' }).superRefine((name, ctx) => {
+    const problem = writeArgProblem(name);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  }), { error: 'expected a list of query arg names' }).max(MAX_WRITE_ARGS, { error: `at most ${MAX_WRITE_ARGS} names` })
+    .refine((names) => new Set(names).size === names.length, { error: 'a name is listed twice' }).optional(),
+  on_conflict: z.enum(['empty', 'error'], { error: 'expected empty or error' }).optional(),
 }, { error: 'expected a mapping (see docs/tenancy.md)' });
 
 /** Validates a raw `tenant:` value; throws FieldError at the offending field. */
@@ -113,6 +126,10 @@ export function parseTenantConfig(raw: unknown, path: ConfigPath): TenantConfig 
   if (d.rules_with_tenant_alerts !== undefined && enforce !== 'promql') {
     throw new FieldError([...path, 'rules_with_tenant_alerts'], 'rules_with_tenant_alerts applies only to enforce: promql');
   }
+  if (d.on_conflict !== undefined && enforce !== 'promql') {
+    // VictoriaMetrics ANDs extra_label with the query itself, but tenantgate does not parse MetricsQL to spot a conflict.
+    throw new FieldError([...path, 'on_conflict'], 'on_conflict applies only to enforce: promql (VictoriaMetrics answers conflicting queries with an empty result)');
+  }
   const logs = d.logs === undefined ? null : {
     accountId: d.logs.account_id ?? null,
     projectId: d.logs.project_id ?? null,
@@ -131,5 +148,8 @@ export function parseTenantConfig(raw: unknown, path: ConfigPath): TenantConfig 
     maxBodyBytes: d.max_body_size ?? DEFAULT_MAX_BODY_BYTES,
     maxResponseBytes: d.max_response_size ?? DEFAULT_MAX_RESPONSE_BYTES,
     rulesWithTenantAlerts: d.rules_with_tenant_alerts ?? false,
+    writeArgs: new Set(d.write_args ?? []),
+    writeHeaders: new Set(enforce === 'victorialogs' ? (d.write_args ?? []).map(victoriaLogsHeaderFor) : []),
+    onConflict: d.on_conflict ?? 'empty',
   };
 }

@@ -1,7 +1,9 @@
 // The seam between the request pipeline and tenant enforcement (issue 6). A route with a
 // `tenant:` section carries a TenantPolicy; the gateway hands it the request after routing and
 // before forwarding, and applies its decision. The policy is synchronous and pure: all I/O
-// (buffering the body, streaming the response) stays in the gateway.
+// (buffering the body, streaming the response, lookups) stays in the gateway. When a decision
+// needs something only the backend knows (who owns an existing silence), the policy answers
+// with a lookup: the gateway GETs one URL at the route's backend and asks the lookup to decide.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { VmAccess } from '../../identify/jwt/index.ts';
 
@@ -51,7 +53,30 @@ export interface TenantForward {
   readonly access?: string;
 }
 
-export type TenantDecision = TenantRefusal | TenantForward;
+/** The backend's answer to a lookup. */
+export interface LookupResult {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly body: Buffer;
+}
+
+export interface TenantLookup {
+  readonly kind: 'lookup';
+  /**
+   * Normalised path to GET at the route's backend, in the client's namespace (before
+   * drop_src_path_prefix_parts and url_prefix, which the gateway applies as for the request).
+   */
+  readonly path: string;
+  readonly rawQuery: string;
+  /** Lower-case names of client headers not sent with the lookup. */
+  readonly removeHeaders?: readonly string[];
+  /** Answers larger than this fail the lookup, and the request is refused. */
+  readonly maxBytes: number;
+  /** Pure: the decision for the original request, given the backend's answer. Never another lookup. */
+  decide(result: LookupResult): TenantRefusal | TenantForward;
+}
+
+export type TenantDecision = TenantRefusal | TenantForward | TenantLookup;
 
 export interface TenantPolicy {
   /** Largest request body the gateway buffers for this policy; larger bodies get 413. */

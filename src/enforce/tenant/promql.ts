@@ -4,18 +4,19 @@
 // selector, rules/alerts/silences responses are filtered, writes get the tenant labels.
 import { gunzipSync } from 'node:zlib';
 import {
-  alertmanagerFilterParams, checkSilenceOwnership, compileTenant, enforceQuery, enforceSeriesSelectors,
-  filterAlertsResponse, filterRulesResponse, PromqlEnforceError, PromqlTenantError, type CompiledTenant,
+  alertmanagerFilterConflict, alertmanagerFilterParams, checkSilenceOwnership, compileTenant, describeConflict, enforceQuery,
+  enforceSeriesSelectors, filterAlertsResponse, filterRulesResponse, findQueryConflict, PromqlEnforceError, PromqlTenantError,
+  type CompiledTenant, type TenantConflict,
 } from '../promql/index.ts';
 import { detectRemoteWriteVersion, enforceRemoteWrite, RemoteWriteError, writeLabelsForTenant, type RemoteWriteEncoding } from '../remote-write/index.ts';
 import { encodeQuery, parseQuery } from '../../lib/go-url.ts';
 import type { TenantConfig } from './config.ts';
-import type { Endpoint } from './classify.ts';
+import { SILENCE_ID, type Endpoint } from './classify.ts';
 import { add, allValues, checkWriteBody, encodeParams, readParams, stripParams, type RequestParams } from './params.ts';
-import type { ResponseFilter, TenantForward, TenantRequest } from './policy.ts';
+import type { LookupResult, ResponseFilter, TenantDecision, TenantForward, TenantLookup, TenantRefusal, TenantRequest } from './policy.ts';
 import { TenantRefused } from './refusal.ts';
 import { combineFilterGroups, type MetricsScope } from './scope.ts';
-import { TENANT_HEADERS } from './victoriametrics.ts';
+import { allowedWriteArgs, TENANT_HEADERS } from './write-args.ts';
 
 /** Compiles a scope into the PromQL library's tenant; refusals name what is wrong. */
 export function compileScope(scope: MetricsScope): CompiledTenant {
@@ -37,20 +38,28 @@ function enforced<T>(fn: () => T): T {
   }
 }
 
+/** With `on_conflict: error`, a query whose tenant-label matchers exclude the tenant is a 400, not an empty answer. */
+function refuseConflict(c: TenantConflict | null): void {
+  if (c !== null) throw new TenantRefused(400, 'tenant_query_conflict', describeConflict(c));
+}
+
 /** `query` must appear exactly once: backends differ in which copy they read. */
-function rewriteQuery(p: RequestParams, tenant: CompiledTenant): void {
+function rewriteQuery(p: RequestParams, tenant: CompiledTenant, cfg: TenantConfig): void {
   const inForm = p.form?.get('query') ?? [];
   const inUrl = p.url.get('query') ?? [];
   const n = inForm.length + inUrl.length;
   if (n === 0) throw new TenantRefused(400, 'tenant_missing_param', 'missing `query` parameter');
   if (n > 1) throw new TenantRefused(400, 'tenant_duplicate_param', '`query` is given more than once; send exactly one');
-  const q = enforced(() => enforceQuery((inForm[0] ?? inUrl[0])!, tenant));
+  const query = (inForm[0] ?? inUrl[0])!;
+  const q = enforced(() => enforceQuery(query, tenant));
+  if (cfg.onConflict === 'error') refuseConflict(enforced(() => findQueryConflict(query, tenant)));
   (inForm.length > 0 ? p.form! : p.url).set('query', [q]);
 }
 
-function rewriteMatch(p: RequestParams, tenant: CompiledTenant): void {
+function rewriteMatch(p: RequestParams, tenant: CompiledTenant, cfg: TenantConfig): void {
   const match = allValues(p, 'match[]');
   const out = enforced(() => enforceSeriesSelectors(match, tenant));
+  if (cfg.onConflict === 'error') for (const m of match) refuseConflict(enforced(() => findQueryConflict(m, tenant)));
   stripParams(p, ['match[]']);
   (p.form ?? p.url).set('match[]', out);
 }
@@ -98,7 +107,7 @@ function remoteWrite(req: TenantRequest, cfg: TenantConfig, scope: MetricsScope)
       maxCompressedBytes: cfg.maxBodyBytes,
       maxDecodedBytes: Math.min(cfg.maxBodyBytes * 8, 512 * 1024 * 1024),
     }, { version });
-    return { kind: 'forward', rawQuery: req.rawQuery, body: Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength), removeHeaders: TENANT_HEADERS };
+    return { kind: 'forward', rawQuery: writeQuery(req, cfg), body: Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength), removeHeaders: TENANT_HEADERS };
   } catch (err) {
     if (err instanceof RemoteWriteError) {
       if (err.status === 413) throw new TenantRefused(413, 'tenant_remote_write_too_large', err.message);
@@ -107,6 +116,11 @@ function remoteWrite(req: TenantRequest, cfg: TenantConfig, scope: MetricsScope)
     }
     throw err;
   }
+}
+
+/** Client args on a write: only those allowed by name (a VictoriaMetrics behind `promql` reads extra_label from the URL). */
+function writeQuery(req: TenantRequest, cfg: TenantConfig): string {
+  return encodeQuery(allowedWriteArgs(req.rawQuery, cfg.writeArgs));
 }
 
 function parseJsonRequest(req: TenantRequest): unknown {
@@ -122,24 +136,69 @@ function parseJsonRequest(req: TenantRequest): unknown {
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
- * A new silence, rebuilt from the fields Alertmanager knows with their exact names: Go's JSON
- * decoder matches keys case-insensitively, so `"Matchers"` next to `"matchers"` must not survive.
+ * A silence, rebuilt from the fields Alertmanager knows with their exact names: Go's JSON decoder
+ * matches keys case-insensitively, so `"Matchers"` next to `"matchers"` must not survive. Returns
+ * the rebuilt silence and its id (an update) or null (a new silence).
  */
-function silenceBody(req: TenantRequest, tenant: CompiledTenant): Buffer {
+function silenceBody(req: TenantRequest, tenant: CompiledTenant): { body: Buffer; id: string | null } {
   const s = parseJsonRequest(req);
   if (!isObject(s)) throw new TenantRefused(400, 'tenant_body_unsupported', 'a silence must be a JSON object');
   for (const k of Object.keys(s)) {
-    if (k.toLowerCase() === 'id') throw new TenantRefused(403, 'tenant_silence_update', 'updating an existing silence is not allowed through the tenant gateway; create a new silence instead');
+    if (k !== 'id' && k.toLowerCase() === 'id') throw new TenantRefused(400, 'tenant_body_unsupported', `the silence field ${JSON.stringify(k)} is ambiguous; write "id"`);
+  }
+  let id: string | null = null;
+  if (s.id !== undefined && s.id !== '') {
+    if (typeof s.id !== 'string' || !SILENCE_ID.test(s.id)) throw new TenantRefused(400, 'tenant_body_unsupported', 'a silence id must be a UUID');
+    id = s.id;
   }
   if (!Array.isArray(s.matchers)) throw new TenantRefused(400, 'tenant_body_unsupported', 'a silence needs a matchers array');
   const matchers = s.matchers.map((m) => {
     if (!isObject(m)) throw new TenantRefused(400, 'tenant_body_unsupported', 'each matcher must be an object');
     return { name: m.name, value: m.value, isRegex: m.isRegex, ...(m.isEqual !== undefined ? { isEqual: m.isEqual } : {}) };
   });
-  const clean = { matchers, startsAt: s.startsAt, endsAt: s.endsAt, createdBy: s.createdBy, comment: s.comment };
+  const clean = { ...(id !== null ? { id } : {}), matchers, startsAt: s.startsAt, endsAt: s.endsAt, createdBy: s.createdBy, comment: s.comment };
   const own = checkSilenceOwnership(clean, tenant);
   if (!own.owned) throw new TenantRefused(403, 'tenant_silence_not_owned', own.reason);
-  return Buffer.from(JSON.stringify(clean), 'utf8');
+  return { body: Buffer.from(JSON.stringify(clean), 'utf8'), id };
+}
+
+/** Largest silence a lookup reads; one silence is a few KiB. */
+const MAX_SILENCE_BYTES = 1024 * 1024;
+
+/**
+ * Decides a request on an existing silence once the gateway has read it from Alertmanager:
+ * forwarded only when the silence is the tenant's. Another tenant's silence and a missing one get
+ * the same 404, so ids cannot be probed. Alertmanager never changes an active silence's matchers
+ * in place (an update with new matchers expires it and creates another id), so the silence read
+ * is the silence acted on.
+ */
+function silenceLookup(silencePath: string, id: string, tenant: CompiledTenant, then: () => TenantForward): TenantLookup {
+  return {
+    kind: 'lookup',
+    path: silencePath,
+    rawQuery: '',
+    removeHeaders: TENANT_HEADERS,
+    maxBytes: MAX_SILENCE_BYTES,
+    decide(result: LookupResult): TenantRefusal | TenantForward {
+      try {
+        const notFound = new TenantRefused(404, 'tenant_silence_not_owned', `silence ${id} not found`).refusal;
+        if (result.status === 404) return notFound;
+        if (result.status !== 200) return new TenantRefused(502, 'tenant_lookup_failed', `cannot check who owns silence ${id}: Alertmanager answered ${result.status}`).refusal;
+        let silence: unknown;
+        try { silence = jsonBody(result.body); } catch { return new TenantRefused(502, 'tenant_lookup_failed', `cannot check who owns silence ${id}: the answer is not JSON`).refusal; }
+        if (!isObject(silence) || silence.id !== id) return new TenantRefused(502, 'tenant_lookup_failed', `cannot check who owns silence ${id}: unexpected answer`).refusal;
+        return checkSilenceOwnership(silence, tenant).owned ? then() : notFound;
+      } catch (err) {
+        if (err instanceof TenantRefused) return err.refusal;
+        throw err;
+      }
+    },
+  };
+}
+
+/** The path of one silence, next to the client's path (keeping any prefix such as `/alertmanager`). */
+function silencePathFor(clientPath: string, suffix: string, id: string): string {
+  return `${clientPath.slice(0, clientPath.length - suffix.length)}/api/v2/silence/${id}`;
 }
 
 /** Alerts posted to Alertmanager get the tenant labels, whatever the client set. */
@@ -156,26 +215,40 @@ function alertsBody(req: TenantRequest, scope: MetricsScope): Buffer {
   return Buffer.from(JSON.stringify(out), 'utf8');
 }
 
-function withFilters(req: TenantRequest, tenant: CompiledTenant): string {
+function withFilters(req: TenantRequest, tenant: CompiledTenant, cfg: TenantConfig): string {
   if (req.body !== null && req.body.length > 0) throw new TenantRefused(400, 'tenant_body_unsupported', 'this endpoint takes no body');
   const url = parseQuery(req.rawQuery);
+  if (cfg.onConflict === 'error') refuseConflict(alertmanagerFilterConflict(url.get('filter') ?? [], tenant));
   // Alertmanager ANDs `filter` values, so the tenant's matchers can only narrow the client's.
   for (const f of alertmanagerFilterParams(tenant)) add(url, 'filter', f);
   return encodeQuery(url);
 }
 
-export function enforcePromql(ep: Endpoint, cfg: TenantConfig, scope: MetricsScope, tenant: CompiledTenant, req: TenantRequest): TenantForward {
+/** A silence by id: the id is the path's last segment (checked by classification). */
+function silenceId(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Silences the tenant owns, even if the backend ignored `filter`. */
+function ownSilencesFilter(maxBytes: number, tenant: CompiledTenant): ResponseFilter {
+  return jsonFilter(maxBytes, (j) => {
+    if (!Array.isArray(j)) throw new Error('unexpected /api/v2/silences response: not an array');
+    return j.filter((s) => checkSilenceOwnership(s, tenant).owned);
+  });
+}
+
+export function enforcePromql(ep: Endpoint, cfg: TenantConfig, scope: MetricsScope, tenant: CompiledTenant, req: TenantRequest): TenantDecision {
   const removeHeaders = TENANT_HEADERS;
   const maxBytes = cfg.maxResponseBytes;
   switch (ep.api) {
     case 'query': {
       const p = readParams(req);
-      rewriteQuery(p, tenant);
+      rewriteQuery(p, tenant, cfg);
       return { kind: 'forward', ...encodeParams(p), removeHeaders };
     }
     case 'series': {
       const p = readParams(req);
-      rewriteMatch(p, tenant);
+      rewriteMatch(p, tenant, cfg);
       return { kind: 'forward', ...encodeParams(p), removeHeaders };
     }
     case 'rules': {
@@ -191,20 +264,35 @@ export function enforcePromql(ep: Endpoint, cfg: TenantConfig, scope: MetricsSco
       checkWriteBody(req);
       return remoteWrite(req, cfg, scope);
     case 'am_alerts':
-      return { kind: 'forward', rawQuery: withFilters(req, tenant), removeHeaders };
+      return { kind: 'forward', rawQuery: withFilters(req, tenant, cfg), removeHeaders };
     case 'am_silences':
-      return {
-        kind: 'forward', rawQuery: withFilters(req, tenant), removeHeaders,
-        // Defence in depth: only silences the tenant owns, even if the backend ignored `filter`.
+      return { kind: 'forward', rawQuery: withFilters(req, tenant, cfg), removeHeaders, responseFilter: ownSilencesFilter(maxBytes, tenant) };
+    case 'am_silences_post': {
+      const { body, id } = silenceBody(req, tenant);
+      const forward: TenantForward = { kind: 'forward', rawQuery: writeQuery(req, cfg), body, removeHeaders };
+      if (id === null) return forward;
+      // An update: the silence being replaced must be the tenant's too.
+      return silenceLookup(silencePathFor(req.path, '/api/v2/silences', id), id, tenant, () => forward);
+    }
+    case 'am_silence_get': {
+      if (req.body !== null && req.body.length > 0) throw new TenantRefused(400, 'tenant_body_unsupported', 'this endpoint takes no body');
+      const id = silenceId(req.path);
+      return silenceLookup(req.path, id, tenant, () => ({
+        kind: 'forward', rawQuery: '', removeHeaders,
+        // Checked again on the answer itself, so the client never sees a silence that is not the tenant's.
         responseFilter: jsonFilter(maxBytes, (j) => {
-          if (!Array.isArray(j)) throw new Error('unexpected /api/v2/silences response: not an array');
-          return j.filter((s) => checkSilenceOwnership(s, tenant).owned);
+          if (!checkSilenceOwnership(j, tenant).owned) throw new Error('the silence is no longer the tenant\'s');
+          return j;
         }),
-      };
-    case 'am_silences_post':
-      return { kind: 'forward', rawQuery: req.rawQuery, body: silenceBody(req, tenant), removeHeaders };
+      }));
+    }
+    case 'am_silence_delete': {
+      if (req.body !== null && req.body.length > 0) throw new TenantRefused(400, 'tenant_body_unsupported', 'this endpoint takes no body');
+      const id = silenceId(req.path);
+      return silenceLookup(req.path, id, tenant, () => ({ kind: 'forward', rawQuery: writeQuery(req, cfg), body: null, removeHeaders }));
+    }
     case 'am_alerts_post':
-      return { kind: 'forward', rawQuery: req.rawQuery, body: alertsBody(req, scope), removeHeaders };
+      return { kind: 'forward', rawQuery: writeQuery(req, cfg), body: alertsBody(req, scope), removeHeaders };
     default:
       throw new Error(`internal: ${ep.api} is not a promql endpoint`);
   }

@@ -24,7 +24,9 @@ export type TenantReason =
   | 'tenant_silence_update'
   | 'tenant_alerts_invalid'
   | 'tenant_alertmanager_unsafe'
-  | 'tenant_alertmanager_unchecked';
+  | 'tenant_alertmanager_unchecked'
+  | 'tenant_query_conflict'
+  | 'tenant_lookup_failed';
 
 export function refuse(status: number, reason: TenantReason, message: string): TenantRefusal {
   return { kind: 'refuse', status, reason, message };

@@ -2,7 +2,8 @@
 // narrows reads with `extra_filters` / `extra_stream_filters` (each ANDed with the query). tenantgate
 // sets the headers (client values overwritten), sets the filter args and strips client copies,
 // and stamps `extra_fields` on inserts.
-import { parseQuery, encodeQuery } from '../../lib/go-url.ts';
+import { encodeQuery } from '../../lib/go-url.ts';
+import { allowedWriteArgs, victoriaLogsWriteHeadersToDrop } from './write-args.ts';
 import type { TenantConfig } from './config.ts';
 import type { Endpoint } from './classify.ts';
 import { add, checkWriteBody, encodeParams, readParams, stripParams } from './params.ts';
@@ -21,14 +22,11 @@ export function enforceVictoriaLogs(ep: Endpoint, cfg: TenantConfig, scope: Logs
   const setHeaders = tenantHeaders(scope);
   if (ep.access === 'write') {
     checkWriteBody(req);
-    const url = parseQuery(req.rawQuery);
+    // Only args (and their VL-* header forms) the operator allows by name reach VictoriaLogs.
+    const url = allowedWriteArgs(req.rawQuery, cfg.writeArgs);
     const fields = cfg.logs?.extraFields ?? [];
-    if (fields.length > 0) {
-      // One extra_fields arg with every configured field; client copies could name the same fields.
-      url.delete('extra_fields');
-      add(url, 'extra_fields', fields.map(([k, v]) => `${k}=${v}`).join(','));
-    }
-    return { kind: 'forward', rawQuery: encodeQuery(url), setHeaders, removeHeaders: CLIENT_HEADERS };
+    if (fields.length > 0) add(url, 'extra_fields', fields.map(([k, v]) => `${k}=${v}`).join(','));
+    return { kind: 'forward', rawQuery: encodeQuery(url), setHeaders, removeHeaders: victoriaLogsWriteHeadersToDrop(req.headers, cfg.writeHeaders) };
   }
   const p = readParams(req);
   stripParams(p, READ_ARGS);

@@ -7,13 +7,13 @@ import { add, allValues, checkWriteBody, encodeParams, readParams, stripParams }
 import type { TenantForward, TenantRequest } from './policy.ts';
 import { TenantRefused } from './refusal.ts';
 import { combineFilterGroups, type MetricsScope } from './scope.ts';
-import { parseQuery, encodeQuery } from '../../lib/go-url.ts';
+import { encodeQuery } from '../../lib/go-url.ts';
+import { allowedWriteArgs, TENANT_HEADERS } from './write-args.ts';
 import { escapeRegex, quotePromqlString } from '../promql/strings.ts';
 
 /** Query args vmselect and vminsert read tenant scoping from. */
 export const VM_TENANT_ARGS = ['extra_label', 'extra_filters', 'extra_filters[]'] as const;
-/** Client headers that select a tenant on some backend; never forwarded from a tenant-scoped client. */
-export const TENANT_HEADERS = ['accountid', 'projectid', 'x-scope-orgid', 'thanos-tenant'] as const;
+export { TENANT_HEADERS } from './write-args.ts';
 
 /** The args a scope turns into: single-valued labels as extra_label, the rest as extra_filters[]. */
 export interface VmArgs {
@@ -64,8 +64,8 @@ export function enforceVictoriaMetrics(ep: Endpoint, cfg: TenantConfig, args: Vm
   if (ep.access === 'write') {
     checkWriteBody(req);
     if (args.writeLabels === null) throw new TenantRefused(403, 'tenant_multi_value_write', 'a tenant with several values for a label cannot write: which one would the data belong to?');
-    const url = parseQuery(req.rawQuery);
-    for (const k of VM_TENANT_ARGS) url.delete(k);
+    // Only args the operator allows by name; vminsert lets extra_label override labels in the body.
+    const url = allowedWriteArgs(req.rawQuery, cfg.writeArgs);
     for (const l of args.writeLabels) add(url, 'extra_label', l);
     return { kind: 'forward', rawQuery: encodeQuery(url), removeHeaders };
   }

@@ -13,7 +13,10 @@ describe('enforceQuery: single tenant value', () => {
   const cases: [string, string][] = [
     ['up', 'up{namespace="team-a"}'],
     ['up{job="x"}', 'up{job="x", namespace="team-a"}'],
-    ['up{namespace="team-b"}', 'up{namespace="team-a"}'],
+    // A user matcher on the tenant label is kept and ANDed: a conflict selects nothing.
+    ['up{namespace="team-b"}', 'up{namespace="team-b", namespace="team-a"}'],
+    ['up{namespace!="team-a"}', 'up{namespace!="team-a", namespace="team-a"}'],
+    ['up{namespace="team-a"}', 'up{namespace="team-a"}'],
     ['rate(x[5m])', 'rate(x{namespace="team-a"}[5m])'],
     ['x[5m:1m]', 'x{namespace="team-a"}[5m:1m]'],
     ['x offset 5m @ end()', 'x{namespace="team-a"} offset 5m @ end()'],
@@ -28,7 +31,7 @@ describe('enforceQuery: single tenant value', () => {
     ['"just a string"', '"just a string"'],
     ['1 + 2', '1 + 2'],
     ['{__name__="up"}', '{__name__="up", namespace="team-a"}'],
-    ['{"my.metric", "namespace"="b"}', '{__name__="my.metric", namespace="team-a"}'],
+    ['{"my.metric", "namespace"="b"}', '{__name__="my.metric", namespace="b", namespace="team-a"}'],
     ['sum{a="b"}', '{__name__="sum", a="b", namespace="team-a"}'],
     ['x # comment\n+ y', 'x{namespace="team-a"} + y{namespace="team-a"}'],
   ];
@@ -54,7 +57,7 @@ describe('enforceQuery: several tenant values', () => {
   });
   it('duplicated values collapse; one distinct value becomes an equality matcher', () => {
     const t = compileTenant({ matchers: [{ label: 'ns', values: ['a', 'a'] }] });
-    assert.equal(enforceQuery('x{ns=~".*"}', t), 'x{ns="a"}');
+    assert.equal(enforceQuery('x{ns=~".*"}', t), 'x{ns=~".*", ns="a"}');
   });
 });
 
@@ -66,7 +69,7 @@ describe('enforceQuery: several tenant labels and a filter', () => {
   it('injects all of them into every selector', () => {
     assert.equal(
       enforceQuery('sum(rate(x{cluster="us"}[5m])) / sum(y)', t),
-      'sum(rate(x{cluster="eu", namespace="a", env=~"prod|dev"}[5m])) / sum(y{cluster="eu", namespace="a", env=~"prod|dev"})',
+      'sum(rate(x{cluster="us", cluster="eu", namespace="a", env=~"prod|dev"}[5m])) / sum(y{cluster="eu", namespace="a", env=~"prod|dev"})',
     );
   });
   it('keeps a user matcher on the filter label (AND narrows)', () => {
@@ -160,7 +163,7 @@ describe('enforceSeriesSelectors', () => {
   it('scopes every match[] selector', () => {
     assert.deepEqual(enforceSeriesSelectors(['up', '{job=~".+", namespace="b"}'], single), [
       'up{namespace="team-a"}',
-      '{job=~".+", namespace="team-a"}',
+      '{job=~".+", namespace="b", namespace="team-a"}',
     ]);
   });
   it('returns the tenant selector for an empty match[]', () => {

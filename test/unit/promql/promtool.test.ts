@@ -55,7 +55,10 @@ describe('promtool cross-checks', { skip: promtool === null ? 'promtool not inst
     const cases: { q: string; exp: string }[] = [
       { q: 'sum(x)', exp: '[{labels: "{}", value: 1}]' },
       { q: 'x{namespace=~".*"}', exp: '[{labels: "x{namespace=\\"a\\", pod=\\"p1\\"}", value: 1}]' },
-      { q: '{"namespace"="b"}', exp: '[{labels: "x{namespace=\\"a\\", pod=\\"p1\\"}", value: 1}]' },
+      // User matchers on the tenant label are ANDed: another tenant's value selects nothing.
+      { q: '{"namespace"="b"}', exp: '[]' },
+      { q: 'x{namespace!="a"}', exp: '[]' },
+      { q: 'x{namespace="a"}', exp: '[{labels: "x{namespace=\\"a\\", pod=\\"p1\\"}", value: 1}]' },
       { q: 'count(secret)', exp: '[]' },
       { q: 'x or secret', exp: '[{labels: "x{namespace=\\"a\\", pod=\\"p1\\"}", value: 1}]' },
       { q: 'count(max_over_time(secret[10m:1m]))', exp: '[]' },

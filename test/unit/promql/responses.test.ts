@@ -135,9 +135,23 @@ describe('checkSilenceOwnership', () => {
     assert.equal(checkSilenceOwnership({ matchers: [m('namespace', 'a', false, true)] }, tenant).owned, true);
     assert.equal(checkSilenceOwnership({ matchers: [m('namespace', 'b')] }, multi).owned, true);
   });
+  it('owned with a single-value regex that is exactly the tenant value', () => {
+    assert.equal(checkSilenceOwnership({ matchers: [m('namespace', 'a', true)] }, tenant).owned, true);
+    const dotted = compileTenant({ matchers: [{ label: 'namespace', values: ['team.a'] }] });
+    assert.equal(checkSilenceOwnership({ matchers: [m('namespace', 'team\\.a', true)] }, dotted).owned, true);
+    // Its twin: an unescaped dot matches more than the literal.
+    assert.equal(checkSilenceOwnership({ matchers: [m('namespace', 'team.a', true)] }, dotted).owned, false);
+  });
   const notOwned: [string, unknown][] = [
-    ['regex matcher on the label', { matchers: [m('namespace', 'a', true)] }],
-    ['regex that looks literal', { matchers: [m('namespace', 'a|b', true)] }],
+    ['regex with alternatives', { matchers: [m('namespace', 'a|b', true)] }],
+    ['regex matching more than the value', { matchers: [m('namespace', 'a.*', true)] }],
+    ['regex with an escape class', { matchers: [m('namespace', '\\w', true)] }],
+    ['regex flags', { matchers: [m('namespace', '(?i)a', true)] }],
+    ['two tenants (own value and another)', { matchers: [m('namespace', 'a'), m('namespace', 'b')] }],
+    ['own value twice', { matchers: [m('namespace', 'a'), m('namespace', 'a')] }],
+    ['own value and a negative matcher on the label', { matchers: [m('namespace', 'a'), m('namespace', 'b', false, false)] }],
+    ['isRegex not a boolean', { matchers: [{ name: 'namespace', value: 'a', isRegex: 'false' }] }],
+    ['a matcher that is not an object', { matchers: [m('namespace', 'a'), 'x'] }],
     ['negative matcher', { matchers: [m('namespace', 'a', false, false)] }],
     ['other tenant value', { matchers: [m('namespace', 'b')] }],
     ['no tenant matcher', { matchers: [m('alertname', 'X')] }],
@@ -158,5 +172,15 @@ describe('checkSilenceOwnership', () => {
     const t = compileTenant({ matchers: [{ label: 'cluster', values: ['eu'] }, { label: 'namespace', values: ['a'] }] });
     assert.equal(checkSilenceOwnership({ matchers: [m('namespace', 'a')] }, t).owned, false);
     assert.equal(checkSilenceOwnership({ matchers: [m('namespace', 'a'), m('cluster', 'eu')] }, t).owned, true);
+  });
+  it('a tenant with several values: one of them, once', () => {
+    assert.equal(checkSilenceOwnership({ matchers: [m('namespace', 'a')] }, multi).owned, true);
+    assert.equal(checkSilenceOwnership({ matchers: [m('namespace', 'a'), m('namespace', 'b')] }, multi).owned, false);
+    assert.equal(checkSilenceOwnership({ matchers: [m('namespace', 'a|b', true)] }, multi).owned, false);
+  });
+  it('the reason names the rule that failed', () => {
+    assert.match(checkSilenceOwnership({ matchers: [m('namespace', 'a'), m('namespace', 'b')] }, tenant).reason, /2 matchers on the tenant label namespace; exactly one is allowed: namespace="a"/);
+    assert.match(checkSilenceOwnership({ matchers: [m('namespace', 'a', false, false)] }, tenant).reason, /must be an equality/);
+    assert.match(checkSilenceOwnership({ matchers: [m('namespace', '.*', true)] }, tenant).reason, /regex matcher on namespace must be exactly/);
   });
 });

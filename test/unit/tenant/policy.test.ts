@@ -64,7 +64,7 @@ describe('enforce: victoriametrics', () => {
 
   test('tenant-selecting client headers are removed', () => {
     const f = forwarded(run(vm, { path: '/api/v1/query', query: 'query=up' }));
-    assert.deepEqual([...f.removeHeaders!].sort(), ['accountid', 'projectid', 'thanos-tenant', 'x-scope-orgid']);
+    assert.deepEqual([...f.removeHeaders!].sort(), ['accountid', 'projectid', 'thanos-tenant', 'vl-extra-fields', 'vl-extra-filters', 'vl-extra-stream-filters', 'x-scope-orgid']);
   });
 
   test('drop_src_path_prefix_parts: the policy classifies the path the backend sees', () => {
@@ -98,7 +98,7 @@ describe('enforce: promql', () => {
   test('match[] from URL and form are merged, enforced, and added when missing', () => {
     const { url, form } = argsOf(forwarded(run(pq, { method: 'POST', path: '/api/v1/series', query: 'match[]=up', body: 'match%5B%5D=%7Bnamespace%3D%22b%22%7D', headers: FORM })));
     assert.equal(url.get('match[]'), undefined);
-    assert.deepEqual(form!.get('match[]'), ['{namespace="a"}', 'up{namespace="a"}']);
+    assert.deepEqual(form!.get('match[]'), ['{namespace="b", namespace="a"}', 'up{namespace="a"}']);
     assert.deepEqual(argsOf(forwarded(run(pq, { path: '/api/v1/labels' }))).url.get('match[]'), ['{namespace="a"}']);
     refused(run(pq, { path: '/federate', query: 'match[]=rate(x[5m])' }), 400, 'tenant_query_invalid');
   });
@@ -137,8 +137,8 @@ describe('enforce: promql', () => {
     const own = { matchers: [{ name: 'namespace', value: 'a', isRegex: false }], startsAt: 's', endsAt: 'e', createdBy: 'c', comment: 'x' };
     const f = forwarded(run(pq, { method: 'POST', path: '/api/v2/silences', body: JSON.stringify({ ...own, extra: 1 }), headers: JSONH }));
     assert.deepEqual(JSON.parse(f.body!.toString()), own);
-    refused(run(pq, { method: 'POST', path: '/api/v2/silences', body: JSON.stringify({ ...own, matchers: [{ name: 'namespace', value: 'a', isRegex: true }] }), headers: JSONH }), 403, 'tenant_silence_not_owned');
-    refused(run(pq, { method: 'POST', path: '/api/v2/silences', body: JSON.stringify({ ...own, ID: 'x' }), headers: JSONH }), 403, 'tenant_silence_update');
+    refused(run(pq, { method: 'POST', path: '/api/v2/silences', body: JSON.stringify({ ...own, matchers: [{ name: 'namespace', value: 'a.*', isRegex: true }] }), headers: JSONH }), 403, 'tenant_silence_not_owned');
+    refused(run(pq, { method: 'POST', path: '/api/v2/silences', body: JSON.stringify({ ...own, ID: 'x' }), headers: JSONH }), 400, 'tenant_body_unsupported');
     const smuggled = `{"matchers":[{"name":"namespace","value":"a","isRegex":false}],"Matchers":[{"name":"namespace","value":"b","isRegex":false}]}`;
     assert.ok(!forwarded(run(pq, { method: 'POST', path: '/api/v2/silences', body: smuggled, headers: JSONH })).body!.toString().includes('"b"'));
     // Alert posts need the route's Alertmanager config read and safe (test/unit/alertmanager/guard.test.ts).
