@@ -2,6 +2,7 @@
 // vmauth's rules: credential exclusivity, duplicate credentials, url_map requirements,
 // option inheritance from user to url_map entries, header parsing, anchored RE2 regexes.
 import { IpFilter, IpFilterEntryError } from '../authorize/ip-filter.ts';
+import { pinningArgs, TENANT_SELECTING_HEADERS, type RouteGuard, type TenantDefaults } from '../authorize/route-guard.ts';
 import { Backend, BackendSet, type LoadBalancingPolicy } from '../forward/backend-set.ts';
 import { BackendTlsFileError, getDispatcher, type BackendTlsOptions, type PoolSettings } from '../forward/dispatchers.ts';
 import { BackendDiscovery } from '../forward/discovery.ts';
@@ -33,8 +34,12 @@ export interface CompileDefaults {
   readonly discovery?: { readonly enabled: boolean; readonly intervalMs: number; readonly dnsServer: string };
   /** Receives JWT key-refresh warnings; JWT users need it. */
   readonly jwtLogger?: JwtLogger;
+  /** -tenantDefaults; `secure` when absent. */
+  readonly tenantDefaults?: TenantDefaults;
 }
 
+/** A VictoriaMetrics cluster tenant in a url_prefix path: `/select/0/…`, `/insert/1:2/…`, `/select/{{.MetricsTenant}}/…`. */
+const CLUSTER_TENANT_PATH = /\/(?:select|insert|delete)\/(?:\d+(?::\d+)?|\{\{[^}]*\}\})(?:\/|$)/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const LABEL_NAME = /^[a-zA-Z_:.][a-zA-Z0-9_:.]*$/;
 // Control characters other than tab would let a config value split a header line.
@@ -165,22 +170,44 @@ class Compiler {
     const requestHeaders = isMapEntry
       ? [...inh.userHeaders.filter((u) => !own.some((o) => o.lower === u.lower)), ...own]
       : own;
+    const dropParts = Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts);
+    const hasTenant = raw.tenant !== undefined || inh.tenant !== null;
+    const guard = this.routeGuard(raw, urls, path, dropParts, hasTenant, requestHeaders);
     const host = requestHeaders.find((h) => h.lower === 'host');
     const retry = raw.retry_status_codes ?? inh.retryStatusCodes;
     return {
       backends: this.backendSet(urls, policy(raw.load_balancing_policy, inh.policy, [...path, 'load_balancing_policy']),
         statusCodes(retry, [...path, 'retry_status_codes']), inh.tls, [...path, 'url_prefix'], jwt, raw.discover_backend_ips ?? inh.discover),
-      requestHeaders: requestHeaders.filter((h) => h.lower !== 'host'),
-      headerTemplate: headerTemplate(requestHeaders.filter((h) => h.lower !== 'host'), [...path, 'headers'], jwt),
+      requestHeaders: [...requestHeaders.filter((h) => h.lower !== 'host'), ...guard.dropHeaders],
+      headerTemplate: headerTemplate([...requestHeaders.filter((h) => h.lower !== 'host'), ...guard.dropHeaders], [...path, 'headers'], jwt),
       responseHeaders: responseHeaderOps(raw.response_headers, [...path, 'response_headers']),
       hostOverride: host !== undefined && host.value !== '' ? host.value : null,
       keepOriginalHost: raw.keep_original_host ?? false,
       mergeQueryArgs: new Set(raw.merge_query_args !== undefined && raw.merge_query_args.length > 0 ? raw.merge_query_args : inh.mergeQueryArgs),
       dropSrcPathPrefixParts: Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts),
       ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters']),
+      guard: guard.check,
       // The policy classifies the path the backend will see, after drop_src_path_prefix_parts.
       tenant: tenantPolicy(raw.tenant !== undefined ? { raw: raw.tenant, path: [...path, 'tenant'] } : inh.tenant, Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts)),
     };
+  }
+
+  /**
+   * deny_paths of a url_map entry, and the secure defaults of a route whose url_prefix fixes the
+   * tenant (pinned extra_label/extra_filters, or a cluster tenant in its path): its client's
+   * tenant-selecting headers are dropped, and a pinned route refuses unscoped endpoints.
+   */
+  routeGuard(raw: RawUser | RawUrlMap, urls: readonly string[], path: ConfigPath, dropParts: number, hasTenant: boolean, own: readonly HeaderOp[]): { check: RouteGuard | null; dropHeaders: HeaderOp[] } {
+    const denyPaths = 'deny_paths' in raw ? regexes(raw.deny_paths, [...path, 'deny_paths']) : [];
+    const secure = (this.defaults.tenantDefaults ?? 'secure') === 'secure';
+    const parsed = urls.map((u, i) => parseUrlPrefix(u, urls.length === 1 ? [...path, 'url_prefix'] : [...path, 'url_prefix', i]));
+    const args = [...new Set(parsed.flatMap((p) => pinningArgs(p.query)))];
+    const fixed = args.length > 0 || parsed.some((p) => CLUSTER_TENANT_PATH.test(p.basePath));
+    const dropHeaders: HeaderOp[] = secure && !hasTenant && fixed
+      ? TENANT_SELECTING_HEADERS.filter((n) => !own.some((o) => o.lower === n.toLowerCase())).map((n) => ({ name: n, lower: n.toLowerCase(), value: '' }))
+      : [];
+    const tenant = secure && !hasTenant && args.length > 0 ? { args, basePaths: [...new Set(parsed.map((p) => p.basePath))], dropParts } : null;
+    return { check: denyPaths.length > 0 || tenant !== null ? { denyPaths, tenant } : null, dropHeaders };
   }
 
   user(raw: RawUser, path: ConfigPath, kind: UserKind): CompiledUser {
@@ -232,6 +259,7 @@ class Compiler {
       mergeQueryArgs: new Set<string>(),
       dropSrcPathPrefixParts: 0,
       ipFilter: null,
+      guard: null,
       tenant: tenantPolicy(inh.tenant, 0),
     } : null;
     const hasAnyUrls = fallback !== null || routes.length > 0 || defaultUrl !== null;

@@ -5,6 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { clientIp, clientPort } from '../listen/client-address.ts';
 import type { IpFilter } from '../authorize/ip-filter.ts';
+import { checkRouteGuard } from '../authorize/route-guard.ts';
+import { refuseGuarded } from '../authorize/guard-refusal.ts';
 import type { CompiledConfig, CompiledUser, RouteOptions } from '../config/model.ts';
 import type { Backend } from '../forward/backend-set.ts';
 import { attempt, type OutgoingRequest } from '../forward/proxy.ts';
@@ -288,6 +290,8 @@ export class Gateway {
       if (user.dumpRequestOnErrors) this.#log.warn(`user ${user.logName} missing route for ${JSON.stringify(targetString(target))}${dump}`);
       return refuse(res, this.#metrics, 'missing_route', `missing route for ${JSON.stringify(targetString(target))}${dump}`);
     }
+    const denied = route.guard === null ? null : checkRouteGuard(route.guard, target.path);
+    if (denied !== null) return refuseGuarded(res, this.#metrics, this.#log, user, target.path, denied, this.#config.usersByCredential.size > 0);
     if (route.ipFilter !== null && !this.#ipAllowed(route.ipFilter, req)) {
       return refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this route');
     }

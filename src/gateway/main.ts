@@ -13,6 +13,7 @@ import { Logger } from '../observe/logger.ts';
 import { VERSION } from '../version.ts';
 import { WORKER_SLOT_ENV } from './cluster-protocol.ts';
 import type { GatewayOptions } from './options.ts';
+import type { TenantDefaults } from '../authorize/route-guard.ts';
 import { startServing, type LoadedConfig, type ServeContext } from './serve.ts';
 
 export function compileDefaultsFromFlags(f: ParsedFlags): CompileDefaults {
@@ -22,6 +23,7 @@ export function compileDefaultsFromFlags(f: ParsedFlags): CompileDefaults {
     mergeQueryArgs: f.strings('mergeQueryArgs').filter((s) => s !== ''),
     maxConcurrentPerUserRequests: f.int('maxConcurrentPerUserRequests'),
     failTimeoutMs: f.duration('failTimeout'),
+    tenantDefaults: tenantDefaults(f),
     backendTls: {
       caFile: f.string('backend.TLSCAFile'),
       certFile: f.string('backend.TLSCertFile'),
@@ -64,6 +66,13 @@ function gatewayOptions(f: ParsedFlags, compile: CompileDefaults): GatewayOption
   };
 }
 
+/** -tenantDefaults: secure or vmauth. */
+export function tenantDefaults(f: ParsedFlags): TenantDefaults {
+  const v = f.string('tenantDefaults');
+  if (v === 'secure' || v === 'vmauth') return v;
+  throw new FlagError(`invalid value ${JSON.stringify(v)} for flag -tenantDefaults: must be secure or vmauth`);
+}
+
 /** -workers: 0 (the default) means one worker per CPU available to the process. */
 export function workerCount(f: ParsedFlags): number {
   const n = f.int('workers');
@@ -77,6 +86,7 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
   try {
     flags = parseFlags(argv);
     workers = workerCount(flags);
+    tenantDefaults(flags);
   } catch (err) {
     if (err instanceof FlagError) {
       process.stderr.write(`${err.message}\n`);

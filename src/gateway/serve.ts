@@ -19,6 +19,8 @@ import { Metrics } from '../observe/metrics.ts';
 import { parseRequestTarget } from '../route/request-target.ts';
 import { VERSION } from '../version.ts';
 import { Gateway } from './gateway.ts';
+import { describeGuards } from '../authorize/guard-summary.ts';
+import type { TenantDefaults } from '../authorize/route-guard.ts';
 import type { GatewayOptions } from './options.ts';
 
 /** Everything resolved from the command line before serving starts. */
@@ -174,6 +176,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
     render: () => metrics.render(),
     log,
   }) : null;
+  if ((process.env[WORKER_SLOT_ENV] ?? '0') === '0') logGuards(log, loaded.config, compile.tenantDefaults ?? 'secure');
   log.info(`started tenantgate v${VERSION} at ${JSON.stringify(flags.strings('httpListenAddr'))}${internalAddrs.length ? `, internal endpoints at ${JSON.stringify(internalAddrs)}` : ''} with ${loaded.config.users.length} users${cluster?.label ?? ''}`);
 
   const serving: Serving = {
@@ -224,4 +227,10 @@ function stripPathPrefix(req: IncomingMessage, res: ServerResponse, prefix: stri
   }
   req.url = url.slice(prefix.length - 1);
   return true;
+}
+
+function logGuards(log: Logger, config: CompiledConfig, defaults: TenantDefaults): void {
+  for (const line of describeGuards(config, defaults)) {
+    if (defaults === 'vmauth') log.warn(line); else log.info(line);
+  }
 }
