@@ -311,7 +311,8 @@ export function parseUrlPrefix(raw: string, path: ConfigPath) {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new FieldError(path, `unsupported scheme ${JSON.stringify(u.protocol.slice(0, -1))} in ${JSON.stringify(raw)}; must be http or https`);
   }
-  if (u.hostname === '') throw new FieldError(path, `missing hostname in ${JSON.stringify(raw)}`);
+  // WHATWG URL reads `http:///path` as host "path"; Go's url.Parse (vmauth) sees no host there.
+  if (u.hostname === '' || !/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]/.test(raw)) throw new FieldError(path, `missing hostname in ${JSON.stringify(raw)}`);
   if (u.username !== '' || u.password !== '') throw new FieldError(path, 'credentials inside url_prefix are not supported; set an Authorization header via `headers`');
   // Keep the raw query exactly as written: vmauth forwards it byte for byte when the client sends none.
   const noFragment = raw.split('#')[0] as string;

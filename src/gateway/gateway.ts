@@ -351,7 +351,7 @@ export class Gateway {
     const respOpts = {
       responseHeaders: route.responseHeaders,
       extraResponseHeaders: this.#opts.securityHeaders,
-      retryStatusCodes: canRetry ? set.retryStatusCodes : EMPTY,
+      retryStatusCodes: set.retryStatusCodes,
       responseFilter,
     };
     const attempts = set.backends.length;
@@ -396,6 +396,12 @@ export class Gateway {
           return refuse(res, this.#metrics, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
         case 'retry-status':
           stats.backendErrors++;
+          if (!canRetry) {
+            // As vmauth: a status listed for retries that cannot be retried (body too large to
+            // resend, or retries disabled) is an error, not the backend's answer.
+            stats.errors++;
+            return refuse(res, this.#metrics, 'backend_error_no_retry', `got response status code=${result.status} from ${safeUrl(t.display)}, but cannot retry the request at another backend, because the request body has been already consumed`);
+          }
           set.markBroken(backend, Date.now()); // as vmauth: skipped for -failTimeout like a failed backend
           this.#log.warn(`request to ${safeUrl(t.display)} failed with status ${result.status} listed in retry_status_codes; retrying at another backend`, { user: user.logName });
           continue;
@@ -428,8 +434,6 @@ export class Gateway {
   }
 }
 
-const EMPTY: ReadonlySet<number> = new Set();
-
 /** The whole request body for tenant enforcement, reading what buffering left in the stream. */
 async function wholeBody(body: BufferedBody, max: number): Promise<Buffer | null | 'too-large' | 'error'> {
   if (body.kind === 'none') return null;
@@ -449,11 +453,11 @@ async function wholeBody(body: BufferedBody, max: number): Promise<Buffer | null
   return Buffer.concat(chunks, size);
 }
 
-/** The bare token of an `Authorization: Bearer a.b.c` credential, if it looks like a JWT. */
+/** The bare token of an `Authorization: Bearer a.b.c` credential (scheme in any case), if it looks like a JWT. */
 function bearerJwt(keys: readonly string[]): string | null {
-  const prefix = 'http_auth:Bearer ';
+  const prefix = 'http_auth:bearer ';
   for (const k of keys) {
-    if (!k.startsWith(prefix)) continue;
+    if (k.length <= prefix.length || k.slice(0, prefix.length).toLowerCase() !== prefix) continue;
     const t = k.slice(prefix.length);
     const dot = t.indexOf('.');
     if (dot > 0 && t.indexOf('.', dot + 1) > dot + 1) return t;

@@ -19,6 +19,7 @@ import { Metrics } from '../observe/metrics.ts';
 import { parseRequestTarget } from '../route/request-target.ts';
 import { VERSION } from '../version.ts';
 import { Gateway } from './gateway.ts';
+import { sendText } from './respond.ts';
 import { describeGuards } from '../authorize/guard-summary.ts';
 import type { TenantDefaults } from '../authorize/route-guard.ts';
 import type { GatewayOptions } from './options.ts';
@@ -125,7 +126,13 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
       const t = parseRequestTarget(req.url ?? '/');
       if (t !== null && handleInternal(t.path === '' ? '/' : t.path, req, res, internal)) return;
     }
-    if (!serveProxy) { res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }); res.end('unsupported path requested\n'); return; }
+    if (!serveProxy) {
+      // vmauth's internal listener: 400 and the path, as Go's httpserver.Errorf writes it.
+      const t = parseRequestTarget(req.url ?? '/');
+      metrics.requestError('unsupported_path');
+      sendText(res, 400, `unsupported path requested: ${JSON.stringify(t?.path ?? req.url ?? '/')}`);
+      return;
+    }
     if (req.method === 'OPTIONS' && cors) {
       res.writeHead(204, {
         'access-control-allow-origin': '*',
