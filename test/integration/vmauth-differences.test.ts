@@ -75,6 +75,17 @@ ${pem.trim().split('\n').map((l) => '      ' + l).join('\n')}
     skip_verify: true
     match_claims: {team: testing}
   url_prefix: "${backend.url}/unverified"
+- name: defaulted
+  jwt:
+    public_keys:
+    - |
+${pem.trim().split('\n').map((l) => '      ' + l).join('\n')}
+    match_claims: {team: defaulted}
+    default_vm_access_claim: {metrics_account_id: 5, metrics_project_id: 6}
+  url_prefix: "${backend.url}/select/{{.MetricsTenant}}/prometheus"
+  headers: ["AccountID: {{.MetricsAccountID}}", "ProjectID: {{.MetricsProjectID}}"]
+unauthorized_user:
+  url_prefix: "${backend.url}/anonymous"
 `);
   });
 
@@ -100,11 +111,34 @@ ${pem.trim().split('\n').map((l) => '      ' + l).join('\n')}
     assert.match(gw.proc.output(), /skip_verify: true — token signatures are NOT verified/);
   });
 
+  test('a JWT without vm_access and no default_vm_access_claim falls through to unauthorized_user', async () => {
+    const token = await sign({ team: 'signed' });
+    const r = await fetch(`${gw.url}/q`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(r.status, 200, await r.text());
+    assert.equal(backend.received.at(-1)?.url, '/anonymous/q');
+  });
+
+  test('default_vm_access_claim fills {{.MetricsTenant}}, {{.MetricsAccountID}} and {{.MetricsProjectID}}; client tenant headers lose', async () => {
+    const token = await sign({ team: 'defaulted' });
+    const res = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: gw.port, path: '/api/v1/query?query=up', headers: { authorization: `Bearer ${token}`, AccountID: 'multitenant', ProjectID: '9' } }, (r) => { r.resume(); r.on('end', () => resolve(r.statusCode ?? 0)); });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(res, 200);
+    const got = backend.received.at(-1)!;
+    assert.equal(got.url, '/select/5:6/prometheus/api/v1/query?query=up');
+    assert.equal(got.headers['accountid'], '5');
+    assert.equal(got.headers['projectid'], '6');
+  });
+
   test('an unsigned token never reaches a user that verifies signatures', async () => {
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const forged = `${b64({ alg: 'none' })}.${b64({ team: 'signed', exp: Math.floor(Date.now() / 1000) + 300, vm_access: {} })}.`;
     const r = await fetch(`${gw.url}/q`, { headers: { authorization: `Bearer ${forged}` } });
-    assert.equal(r.status, 401);
+    // Not the verifying user: the request is served as unauthorized_user, never as `signed`.
+    assert.equal(r.status, 200);
+    assert.equal(backend.received.at(-1)?.url, '/anonymous/q');
   });
 });
 
