@@ -221,6 +221,14 @@ class Compiler {
       serverName: raw.tls_server_name || d.backendTls.serverName,
       insecureSkipVerify: raw.tls_insecure_skip_verify ?? d.backendTls.insecureSkipVerify,
     };
+    for (const [field, flag, value] of [['tls_ca_file', 'backend.TLSCAFile', tls.caFile], ['tls_cert_file', 'backend.TLSCertFile', tls.certFile], ['tls_key_file', 'backend.TLSKeyFile', tls.keyFile]] as const) {
+      // Current vmauth can also download these from http(s) URLs; tenantgate reads local files only
+      // (and re-reads them when they change), so a URL is refused rather than read as a path.
+      if (/^https?:\/\//i.test(value)) {
+        const fromFlag = raw[field] === undefined || raw[field] === '';
+        throw new FieldError(fromFlag ? path : [...path, field], `${fromFlag ? `-${flag}` : field} is an http(s) URL (${JSON.stringify(value.split('?')[0])}); tenantgate reads TLS material from local files only: download it to a file (e.g. a mounted Secret) and give its path`);
+      }
+    }
     const userHeaders = headerOps(raw.headers, [...path, 'headers']);
     const inh: Inherited = {
       retryStatusCodes: raw.retry_status_codes ?? d.retryStatusCodes,

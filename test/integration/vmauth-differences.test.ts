@@ -11,6 +11,7 @@ import { SignJWT, exportSPKI, generateKeyPair } from 'jose';
 import { basic, CLI, startGateway, type Gateway } from '../helpers/gateway.ts';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.ts';
 import { sleep, startProcess, tempDir } from '../helpers/processes.ts';
+import { startVmAuth } from '../helpers/vmauth.ts';
 
 let backend: EchoBackend;
 const stops: (() => Promise<unknown>)[] = [];
@@ -317,15 +318,21 @@ users:
     assert.equal(rec.received.at(-1)!.headers['accountid'], 'multitenant');
   });
 
-  test('-tenantDefaults=vmauth forwards them, exactly as Debian vmauth does', async () => {
+  test('-tenantDefaults=vmauth forwards them and proxies unscoped paths, exactly as Debian vmauth does', async () => {
     const rec = await startEchoBackend('rec-vmauth');
     stops.push(() => rec.close());
-    const gw = await gateway(config(rec), ['-tenantDefaults=vmauth']);
-    await send(gw.port, '/api/v1/query?query=up', { authorization: basic('pinned', 'p'), ...spoof });
-    assert.equal(rec.received.at(-1)!.headers['accountid'], 'multitenant');
-    assert.equal(rec.received.at(-1)!.headers['projectid'], '7');
-    // And /api/v1/status/top_queries is proxied, as vmauth proxies it.
-    assert.equal(await send(gw.port, '/api/v1/status/top_queries', { authorization: basic('pinned', 'p') }), 200);
+    const pinnedOnly = `users:\n- username: pinned\n  password: p\n  url_prefix: "${rec.url}/?extra_label=tenant=a"\n`;
+    const gw = await gateway(pinnedOnly, ['-tenantDefaults=vmauth']);
+    const vm = await startVmAuth(pinnedOnly);
+    stops.push(() => vm.stop());
+    const seen: Record<string, string | undefined>[] = [];
+    for (const port of [gw.port, vm.port]) {
+      assert.equal(await send(port, '/api/v1/query?query=up', { authorization: basic('pinned', 'p'), ...spoof }), 200);
+      const h = rec.received.at(-1)!.headers;
+      seen.push({ accountid: h['accountid'] as string | undefined, projectid: h['projectid'] as string | undefined });
+      assert.equal(await send(port, '/api/v1/status/top_queries', { authorization: basic('pinned', 'p') }), 200);
+    }
+    assert.deepEqual(seen, [{ accountid: 'multitenant', projectid: '7' }, { accountid: 'multitenant', projectid: '7' }]);
     assert.match(gw.proc.output(), /-tenantDefaults=vmauth: users whose url_prefix pins extra_label\/extra_filters are NOT protected/);
   });
 });
