@@ -86,6 +86,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
           serving.text = text;
           metrics.set('vmauth_config_last_reload_success_timestamp_seconds', Math.floor(Date.now() / 1000));
           log.info(`reloaded -auth.config=${JSON.stringify(source)} (${why}): ${gateway.config.users.length} users`);
+          logGuards(log, next, compile.tenantDefaults ?? 'secure');
         }
         metrics.set('vmauth_config_last_reload_successful', 1);
         return true;

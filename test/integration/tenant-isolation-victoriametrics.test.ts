@@ -172,6 +172,14 @@ for (const style of STYLES) {
       const text = await (await fetch(`${gw.url}/metrics`)).text();
       const denied = text.split('\n').filter((l) => l.startsWith('tenantgate_requests_denied_total{') && / [1-9]\d*$/.test(l));
       assert.ok(denied.length > 0, text);
+      if (style.name.startsWith('vmauth')) {
+        assert.ok(denied.some((l) => l.includes('reason="tenant_unscoped_endpoint"')), denied.join('\n'));
+        assert.ok(denied.some((l) => l.includes('reason="tenant_admin_endpoint"')), denied.join('\n'));
+        // Logged: who is tenant-scoped (at start-up) and each refusal with user and reason.
+        const log = gw.proc.output();
+        assert.match(log, /user team-a \(url_prefix\) is tenant-scoped by extra_label=tenant=a: refused \(403\)/);
+        assert.match(log, /refused "\/api\/v1\/status\/top_queries" for user team-a: tenant_unscoped_endpoint/);
+      }
     });
 
     test('wrong password and missing credentials are refused', async () => {
