@@ -8,6 +8,7 @@
 // backend behind a vmauth-style user may be anything, and every other path is proxied as vmauth
 // proxies it. `-tenantDefaults=vmauth` turns the second part off (exact vmauth behaviour).
 import type { WholeMatcher } from '../lib/regex.ts';
+import { dropPrefixParts } from '../route/request-target.ts';
 
 /** `-tenantDefaults`: `secure` refuses unscoped endpoints for pinned users; `vmauth` does not. */
 export type TenantDefaults = 'secure' | 'vmauth';
@@ -86,11 +87,7 @@ function candidates(path: string): string[] {
 
 /** The path the backend will receive: url_prefix path + request path after drop_src_path_prefix_parts. */
 function backendPath(basePath: string, path: string, dropParts: number): string {
-  let src = path;
-  for (let i = 0; i < dropParts && src !== ''; i++) {
-    const n = src.indexOf('/', 1);
-    src = n < 0 ? '' : src.slice(n);
-  }
+  const src = dropParts > 0 ? dropPrefixParts(path, dropParts) : path;
   let base = basePath;
   if (base.endsWith('/') && src.startsWith('/')) base = base.slice(0, -1);
   const joined = base + src;

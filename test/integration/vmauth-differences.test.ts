@@ -304,7 +304,7 @@ users:
     stops.push(() => rec.close());
     const gw = await gateway(config(rec));
     for (const u of ['pinned', 'cluster', 'tenant']) {
-      for (const h of [spoof, { AccountID: '1' }, { accountid: '0:0', projectid: '1' }]) {
+      for (const h of [spoof, { AccountID: '1' }, { accountid: '0:0', projectid: '1' }] as Record<string, string>[]) {
         const n = rec.received.length;
         assert.equal(await send(gw.port, '/api/v1/query?query=up', { authorization: basic(u, 'p'), ...h }), 200, u);
         assert.equal(rec.received.length, n + 1);
