@@ -336,3 +336,36 @@ users:
     assert.match(gw.proc.output(), /-tenantDefaults=vmauth: users whose url_prefix pins extra_label\/extra_filters are NOT protected/);
   });
 });
+
+describe('vmauth-style VictoriaLogs tenant (url_prefix pins extra_filters)', () => {
+  test('LogsQL paths are proxied as vmauth proxies them; the tenant list, admin paths and client AccountID are not', async () => {
+    const vl = await startEchoBackend('victorialogs');
+    stops.push(() => vl.close());
+    const gw = await gateway(`
+users:
+- username: logs-a
+  password: p
+  url_prefix: "${vl.url}/?extra_filters=team:a"
+  headers: ["AccountID: 3"]
+`);
+    const auth = { authorization: basic('logs-a', 'p') };
+    for (const p of ['/select/logsql/query?query=error', '/select/logsql/hits?query=*', '/select/logsql/field_names', '/insert/jsonline', '/abc/def']) {
+      const n = vl.received.length;
+      assert.equal((await fetch(gw.url + p, { headers: auth })).status, 200, p);
+      assert.equal(vl.received.length, n + 1, p);
+    }
+    assert.match(vl.received.at(-5)!.url, /^\/select\/logsql\/query\?extra_filters=team%3Aa&extra_filters%5B%5D=team%3Aa&query=error$/);
+    for (const [p, reason] of [['/select/tenant_ids', 'tenant_unscoped_endpoint'], ['/internal/force_merge', 'tenant_admin_endpoint'], ['/debug/pprof/heap', 'tenant_admin_endpoint']]) {
+      const n = vl.received.length;
+      const r = await fetch(gw.url + p!, { headers: auth });
+      assert.equal(r.status, 403, p);
+      assert.equal(vl.received.length, n, `${p} reached the backend`);
+      assert.ok((await r.text()).length > 0);
+      assert.match(await (await fetch(`${gw.url}/metrics`)).text(), new RegExp(`tenantgate_requests_denied_total\\{reason="${reason}"\\} [1-9]`));
+    }
+    // The route's own AccountID is sent; the client's never replaces it, and ProjectID is dropped.
+    await fetch(`${gw.url}/select/logsql/query?query=x`, { headers: { ...auth, AccountID: '0', ProjectID: '9' } });
+    assert.equal(vl.received.at(-1)!.headers['accountid'], '3');
+    assert.equal(vl.received.at(-1)!.headers['projectid'], undefined);
+  });
+});
