@@ -87,6 +87,9 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
     flags = parseFlags(argv);
     workers = workerCount(flags);
     tenantDefaults(flags);
+    for (const name of ['backend.TLSCAFile', 'backend.TLSCertFile', 'backend.TLSKeyFile']) {
+      if (/^https?:\/\//i.test(flags.string(name))) throw new FlagError(`flag -${name} is an http(s) URL; tenantgate reads TLS material from local files only: download it to a file and give its path`);
+    }
   } catch (err) {
     if (err instanceof FlagError) {
       process.stderr.write(`${err.message}\n`);
