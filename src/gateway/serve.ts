@@ -237,7 +237,8 @@ function stripPathPrefix(req: IncomingMessage, res: ServerResponse, prefix: stri
   return true;
 }
 
-function logGuards(log: Logger, config: CompiledConfig, defaults: TenantDefaults): void {
+/** One line per tenant-scoped user and route (route-guard.ts): what is refused, or that nothing is. */
+export function logGuards(log: Logger, config: CompiledConfig, defaults: TenantDefaults): void {
   for (const line of describeGuards(config, defaults)) {
     if (defaults === 'vmauth') log.warn(line); else log.info(line);
   }
