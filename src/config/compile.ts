@@ -2,6 +2,7 @@
 // vmauth's rules: credential exclusivity, duplicate credentials, url_map requirements,
 // option inheritance from user to url_map entries, header parsing, anchored RE2 regexes.
 import { IpFilter, IpFilterEntryError } from '../authorize/ip-filter.ts';
+import { pinningArgs, TENANT_SELECTING_HEADERS, type RouteGuard, type TenantDefaults } from '../authorize/route-guard.ts';
 import { Backend, BackendSet, type LoadBalancingPolicy } from '../forward/backend-set.ts';
 import { BackendTlsFileError, getDispatcher, type BackendTlsOptions, type PoolSettings } from '../forward/dispatchers.ts';
 import { BackendDiscovery } from '../forward/discovery.ts';
@@ -33,8 +34,12 @@ export interface CompileDefaults {
   readonly discovery?: { readonly enabled: boolean; readonly intervalMs: number; readonly dnsServer: string };
   /** Receives JWT key-refresh warnings; JWT users need it. */
   readonly jwtLogger?: JwtLogger;
+  /** -tenantDefaults; `secure` when absent. */
+  readonly tenantDefaults?: TenantDefaults;
 }
 
+/** A VictoriaMetrics cluster tenant in a url_prefix path: `/select/0/…`, `/insert/1:2/…`, `/select/{{.MetricsTenant}}/…`. */
+const CLUSTER_TENANT_PATH = /\/(?:select|insert|delete)\/(?:\d+(?::\d+)?|\{\{[^}]*\}\})(?:\/|$)/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const LABEL_NAME = /^[a-zA-Z_:.][a-zA-Z0-9_:.]*$/;
 // Control characters other than tab would let a config value split a header line.
@@ -165,22 +170,44 @@ class Compiler {
     const requestHeaders = isMapEntry
       ? [...inh.userHeaders.filter((u) => !own.some((o) => o.lower === u.lower)), ...own]
       : own;
+    const dropParts = Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts);
+    const hasTenant = raw.tenant !== undefined || inh.tenant !== null;
+    const guard = this.routeGuard(raw, urls, path, dropParts, hasTenant, requestHeaders);
     const host = requestHeaders.find((h) => h.lower === 'host');
     const retry = raw.retry_status_codes ?? inh.retryStatusCodes;
     return {
       backends: this.backendSet(urls, policy(raw.load_balancing_policy, inh.policy, [...path, 'load_balancing_policy']),
         statusCodes(retry, [...path, 'retry_status_codes']), inh.tls, [...path, 'url_prefix'], jwt, raw.discover_backend_ips ?? inh.discover),
-      requestHeaders: requestHeaders.filter((h) => h.lower !== 'host'),
-      headerTemplate: headerTemplate(requestHeaders.filter((h) => h.lower !== 'host'), [...path, 'headers'], jwt),
+      requestHeaders: [...requestHeaders.filter((h) => h.lower !== 'host'), ...guard.dropHeaders],
+      headerTemplate: headerTemplate([...requestHeaders.filter((h) => h.lower !== 'host'), ...guard.dropHeaders], [...path, 'headers'], jwt),
       responseHeaders: responseHeaderOps(raw.response_headers, [...path, 'response_headers']),
       hostOverride: host !== undefined && host.value !== '' ? host.value : null,
       keepOriginalHost: raw.keep_original_host ?? false,
       mergeQueryArgs: new Set(raw.merge_query_args !== undefined && raw.merge_query_args.length > 0 ? raw.merge_query_args : inh.mergeQueryArgs),
       dropSrcPathPrefixParts: Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts),
       ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters']),
+      guard: guard.check,
       // The policy classifies the path the backend will see, after drop_src_path_prefix_parts.
       tenant: tenantPolicy(raw.tenant !== undefined ? { raw: raw.tenant, path: [...path, 'tenant'] } : inh.tenant, Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts)),
     };
+  }
+
+  /**
+   * deny_paths of a url_map entry, and the secure defaults of a route whose url_prefix fixes the
+   * tenant (pinned extra_label/extra_filters, or a cluster tenant in its path): its client's
+   * tenant-selecting headers are dropped, and a pinned route refuses unscoped endpoints.
+   */
+  routeGuard(raw: RawUser | RawUrlMap, urls: readonly string[], path: ConfigPath, dropParts: number, hasTenant: boolean, own: readonly HeaderOp[]): { check: RouteGuard | null; dropHeaders: HeaderOp[] } {
+    const denyPaths = 'deny_paths' in raw ? regexes(raw.deny_paths, [...path, 'deny_paths']) : [];
+    const secure = (this.defaults.tenantDefaults ?? 'secure') === 'secure';
+    const parsed = urls.map((u, i) => parseUrlPrefix(u, urls.length === 1 ? [...path, 'url_prefix'] : [...path, 'url_prefix', i]));
+    const args = [...new Set(parsed.flatMap((p) => pinningArgs(p.query)))];
+    const fixed = args.length > 0 || parsed.some((p) => CLUSTER_TENANT_PATH.test(p.basePath));
+    const dropHeaders: HeaderOp[] = secure && !hasTenant && fixed
+      ? TENANT_SELECTING_HEADERS.filter((n) => !own.some((o) => o.lower === n.toLowerCase())).map((n) => ({ name: n, lower: n.toLowerCase(), value: '' }))
+      : [];
+    const tenant = secure && !hasTenant && args.length > 0 ? { args, basePaths: [...new Set(parsed.map((p) => p.basePath))], dropParts } : null;
+    return { check: denyPaths.length > 0 || tenant !== null ? { denyPaths, tenant } : null, dropHeaders };
   }
 
   user(raw: RawUser, path: ConfigPath, kind: UserKind): CompiledUser {
@@ -194,6 +221,14 @@ class Compiler {
       serverName: raw.tls_server_name || d.backendTls.serverName,
       insecureSkipVerify: raw.tls_insecure_skip_verify ?? d.backendTls.insecureSkipVerify,
     };
+    for (const [field, flag, value] of [['tls_ca_file', 'backend.TLSCAFile', tls.caFile], ['tls_cert_file', 'backend.TLSCertFile', tls.certFile], ['tls_key_file', 'backend.TLSKeyFile', tls.keyFile]] as const) {
+      // Current vmauth can also download these from http(s) URLs; tenantgate reads local files only
+      // (and re-reads them when they change), so a URL is refused rather than read as a path.
+      if (/^https?:\/\//i.test(value)) {
+        const fromFlag = raw[field] === undefined || raw[field] === '';
+        throw new FieldError(fromFlag ? path : [...path, field], `${fromFlag ? `-${flag}` : field} is an http(s) URL (${JSON.stringify(value.split('?')[0])}); tenantgate reads TLS material from local files only: download it to a file (e.g. a mounted Secret) and give its path`);
+      }
+    }
     const userHeaders = headerOps(raw.headers, [...path, 'headers']);
     const inh: Inherited = {
       retryStatusCodes: raw.retry_status_codes ?? d.retryStatusCodes,
@@ -232,6 +267,7 @@ class Compiler {
       mergeQueryArgs: new Set<string>(),
       dropSrcPathPrefixParts: 0,
       ipFilter: null,
+      guard: null,
       tenant: tenantPolicy(inh.tenant, 0),
     } : null;
     const hasAnyUrls = fallback !== null || routes.length > 0 || defaultUrl !== null;
@@ -283,7 +319,8 @@ export function parseUrlPrefix(raw: string, path: ConfigPath) {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new FieldError(path, `unsupported scheme ${JSON.stringify(u.protocol.slice(0, -1))} in ${JSON.stringify(raw)}; must be http or https`);
   }
-  if (u.hostname === '') throw new FieldError(path, `missing hostname in ${JSON.stringify(raw)}`);
+  // WHATWG URL reads `http:///path` as host "path"; Go's url.Parse (vmauth) sees no host there.
+  if (u.hostname === '' || !/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]/.test(raw)) throw new FieldError(path, `missing hostname in ${JSON.stringify(raw)}`);
   if (u.username !== '' || u.password !== '') throw new FieldError(path, 'credentials inside url_prefix are not supported; set an Authorization header via `headers`');
   // Keep the raw query exactly as written: vmauth forwards it byte for byte when the client sends none.
   const noFragment = raw.split('#')[0] as string;

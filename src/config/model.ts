@@ -7,6 +7,7 @@ import type { IpFilter } from '../authorize/ip-filter.ts';
 import type { CompiledHeaders, JwtAuthenticator } from '../identify/jwt/index.ts';
 import type { TenantPolicy } from '../enforce/tenant/policy.ts';
 import type { HashedPasswordUsers } from '../identify/password-hash.ts';
+import type { RouteGuard } from '../authorize/route-guard.ts';
 
 /** A header to set (`value` non-empty) or remove (`value` empty) — vmauth's `headers` semantics. */
 export interface HeaderOp {
@@ -30,6 +31,8 @@ export interface RouteOptions {
   readonly mergeQueryArgs: ReadonlySet<string>;
   readonly dropSrcPathPrefixParts: number;
   readonly ipFilter: IpFilter | null;
+  /** deny_paths and the secure-default refusals for vmauth-style tenants (authorize/route-guard.ts), or null. */
+  readonly guard: RouteGuard | null;
   /** tenantgate tenant enforcement for this route, or null. */
   readonly tenant: TenantPolicy | null;
 }

@@ -59,6 +59,8 @@ export const urlMapSchema = z.strictObject({
   src_hosts: opt(list(text)),
   src_query_args: opt(list(text)),
   src_headers: opt(list(text)),
+  /** vmauth ≥ 1.152: paths refused (403) even though the entry's src_* matched. */
+  deny_paths: opt(list(text)),
   ...routeOptions,
 }, { error: 'expected a url_map entry (a mapping)' });
 

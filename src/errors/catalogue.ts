@@ -17,6 +17,9 @@ export const REFUSALS = {
   tenant_response_unfilterable: { status: 502, reason: 'tenant_response_unfilterable' },
   tenant_body_too_large: { status: 413, reason: 'tenant_body_too_large' },
   jwt_claim_unsafe: { status: 401, reason: 'jwt_claim_unsafe' },
+  path_denied: { status: 403, reason: 'path_denied' },
+  tenant_unscoped_endpoint: { status: 403, reason: 'tenant_unscoped_endpoint' },
+  tenant_admin_endpoint: { status: 403, reason: 'tenant_admin_endpoint' },
 } as const;
 
 export type RefusalCode = keyof typeof REFUSALS;

@@ -16,6 +16,7 @@ import { buildRequestHeaders } from '../forward/request-headers.ts';
 import { RequestIdentifier } from '../identify/identify-request.ts';
 import { JwtPlaceholderValueError, renderHeaders, type VmAccess } from '../identify/jwt/index.ts';
 import { selectRoute } from '../route/select-route.ts';
+import { checkRouteGuard } from '../authorize/route-guard.ts';
 import { parseRequestTarget, type RequestTarget } from '../route/request-target.ts';
 import { buildDefaultUrlPath, buildTargetPath } from '../route/target-url.ts';
 import { redactUri } from '../observe/access-log.ts';
@@ -125,6 +126,11 @@ export async function explainRequest(config: CompiledConfig, input: ExplainInput
   const route: RouteOptions = sel.route;
   const kind: 'url_map' | 'url_prefix' | 'default_url' = sel.isDefaultUrl ? 'default_url' : sel.entry !== null ? 'url_map' : 'url_prefix';
   const routePath = sel.isDefaultUrl ? `${userPath}.default_url` : sel.entry !== null ? `${userPath}.url_map[${sel.entry.index}]` : userPath;
+  const denied = route.guard === null ? null : checkRouteGuard(route.guard, target.path);
+  if (denied !== null) {
+    if (denied.reason === 'path_denied' && user.kind === 'unauthorized' && config.usersByCredential.size > 0) return refuseWith('missing_auth', "missing 'Authorization' request header", { user: userInfo });
+    return refuseWith(denied.reason, denied.message, { user: userInfo });
+  }
   let headerOps: readonly HeaderOp[] = route.requestHeaders;
   if (access !== null && route.headerTemplate !== null) {
     try {

@@ -97,6 +97,7 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
   // Concurrency
   f('maxConcurrentRequests', 'int', '1000', 'Global limit of concurrently proxied requests; excess requests queue up to -maxQueueDuration, then get 429.'),
   f('maxConcurrentPerUserRequests', 'int', '100', 'Per-user limit of concurrently proxied requests unless the user sets max_concurrent_requests.'),
+  f('tenantDefaults', 'string', 'secure', 'tenantgate: secure (default): a user whose url_prefix pins extra_label/extra_filters is refused the endpoints that ignore them and every admin/debug path, and client AccountID/ProjectID headers are dropped where url_prefix fixes the tenant; vmauth: proxy exactly as vmauth does (docs/tenancy.md).'),
   f('workers', 'int', '0', 'tenantgate: worker processes serving requests; 0 means one per CPU available to the process (CPU affinity counts). 1 is a single process; more run a primary that keeps reloads, /metrics and shutdown global, and splits concurrency limits between the workers (docs/workers.md).'),
   f('maxQueueDuration', 'duration', '10s', 'How long a request waits for its concurrency slots and its buffered body, all together, before it is rejected (429 or 408).'),
   f('maxBufferedBytesPerUser', 'bytes', '128MiB', 'tenantgate: request-body bytes one user may hold in memory at once, per worker; more gets 429. 0 means no cap.'),

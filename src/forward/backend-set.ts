@@ -35,6 +35,8 @@ export class Backend {
   /** Why the backend was last taken out of rotation, and when (epoch ms), for the status page. */
   lastError = '';
   lastErrorAt = 0;
+  /** The health probe scheduled for when -failTimeout has passed, or null. */
+  probeTimer: NodeJS.Timeout | null = null;
   /** Dropped from its set (re-discovery, retired config): its pool lease goes back once idle. */
   retired = false;
   readonly #releasePool: (() => void) | null;
@@ -136,23 +138,42 @@ export class BackendSet {
     b.brokenUntil = now + this.failTimeoutMs;
     b.lastErrorAt = now;
     b.lastError = why;
+    this.#scheduleProbe(b);
   }
 
-  /** Healthy, or broken past -failTimeout and confirmed reachable by a probe (started here, lazily). */
+  /**
+   * As vmauth's health check: a broken backend is probed once -failTimeout has passed, whether
+   * or not requests arrive, so a recovered first backend gets the next request (first_available)
+   * instead of the request that happened to notice the deadline.
+   */
+  #scheduleProbe(b: Backend): void {
+    if (this.#probe === null || this.#retired || b.retired) return;
+    if (b.probeTimer !== null) clearTimeout(b.probeTimer);
+    b.probeTimer = setTimeout(() => { b.probeTimer = null; this.#startProbe(b); }, this.failTimeoutMs);
+    b.probeTimer.unref();
+  }
+
+  #startProbe(b: Backend): void {
+    const probe = this.#probe;
+    if (probe === null || b.probing || b.brokenUntil === 0 || this.#retired || b.retired) return;
+    b.probing = true;
+    const until = b.brokenUntil;
+    void probe(b.target.origin).then((ok) => {
+      b.probing = false;
+      // A failure reported while probing keeps its own, later deadline.
+      if (b.brokenUntil !== until) return;
+      if (ok) { b.brokenUntil = 0; return; }
+      b.brokenUntil = Date.now() + this.failTimeoutMs;
+      this.#scheduleProbe(b);
+    });
+  }
+
+  /** Healthy, or broken past -failTimeout and confirmed reachable by a probe. */
   #healthy(b: Backend, now: number): boolean {
     if (b.brokenUntil === 0) return true;
     if (b.brokenUntil > now) return false;
     if (this.#probe === null) { b.brokenUntil = 0; return true; }
-    if (!b.probing) {
-      b.probing = true;
-      const until = b.brokenUntil;
-      void this.#probe(b.target.origin).then((ok) => {
-        b.probing = false;
-        // A failure reported while probing keeps its own, later deadline.
-        if (b.brokenUntil !== until) return;
-        b.brokenUntil = ok ? 0 : Date.now() + this.failTimeoutMs;
-      });
-    }
+    this.#startProbe(b);
     return false;
   }
 
@@ -178,6 +199,9 @@ export class BackendSet {
   /** The config snapshot holding this set was replaced: stop discovery, give pools back once idle. */
   retire(): void {
     this.#retired = true;
-    for (const b of this.#backends) b.retire();
+    for (const b of this.#backends) {
+      if (b.probeTimer !== null) { clearTimeout(b.probeTimer); b.probeTimer = null; }
+      b.retire();
+    }
   }
 }

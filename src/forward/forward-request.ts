@@ -18,7 +18,6 @@ import { buildRequestHeaders } from './request-headers.ts';
 
 /** Network errors after which vmauth retries once at the same backend (a stale keep-alive socket). */
 const TRIVIAL_NET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
-const EMPTY: ReadonlySet<number> = new Set();
 
 export type ForwardOptions = Pick<GatewayOptions, 'maxRequestBodySizeToRetry' | 'securityHeaders' | 'removeXffValue'>;
 
@@ -53,7 +52,7 @@ export class Forwarder {
     const respOpts = {
       responseHeaders: route.responseHeaders,
       extraResponseHeaders: this.#opts.securityHeaders,
-      retryStatusCodes: canRetry ? set.retryStatusCodes : EMPTY,
+      retryStatusCodes: set.retryStatusCodes,
       responseFilter: ctx.responseFilter,
     };
     const attempts = set.backends.length;
@@ -99,6 +98,12 @@ export class Forwarder {
           this.#log.warn(`cannot filter the response of ${safeUrl(t.display)} for the tenant: ${result.error.message}`, { user: user.logName });
           return this.#refuse(ctx, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
         case 'retry-status':
+          if (!canRetry) {
+            // As vmauth: a status listed for retries that cannot be retried (body too large to
+            // resend, or retries disabled) is an error, not the backend's answer.
+            stats.errors++;
+            return this.#refuse(ctx, 'backend_error_no_retry', `got response status code=${result.status} from ${safeUrl(t.display)}, but cannot retry the request at another backend, because the request body has been already consumed`);
+          }
           stats.backendErrors++;
           set.markBroken(backend, Date.now(), `status ${result.status} (retry_status_codes)`); // as vmauth: skipped for -failTimeout like a failed backend
           this.#log.warn(`request to ${safeUrl(t.display)} failed with status ${result.status} listed in retry_status_codes; retrying at another backend`, { user: user.logName });

@@ -10,7 +10,7 @@ import type { CompiledConfig } from '../config/model.ts';
 import type { Metrics, ClusterScrape } from '../observe/metrics.ts';
 import { workerShare } from './cluster-limits.ts';
 import { isMessage, WORKER_COUNT_ENV, WORKER_SLOT_ENV, type ReloadState, type ToPrimary, type ToWorker } from './cluster-protocol.ts';
-import { startServing, type ServeContext, type Serving } from './serve.ts';
+import { logGuards, startServing, type ServeContext, type Serving } from './serve.ts';
 
 /** Whether this process was forked by a tenantgate cluster primary. */
 export function isClusterWorker(): boolean {
@@ -87,6 +87,7 @@ async function serveAsWorker(ctx: ServeContext): Promise<number> {
           s.gateway.swapConfig(pending.config);
           s.text = pending.text;
           s.noteReload('applied', '');
+          if (slot === 0) logGuards(log, pending.config, compile.tenantDefaults ?? 'secure');
         } else if (pending !== null) discard(pending.config);
         pending = null;
         applyReloadState(s.metrics, m.state);

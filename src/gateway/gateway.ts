@@ -20,6 +20,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { IpFilter } from '../authorize/ip-filter.ts';
 import type { CompiledConfig, CompiledUser, HeaderOp } from '../config/model.ts';
 import { applyTenantPolicy } from '../enforce/tenant/apply-policy.ts';
+import { checkRouteGuard } from '../authorize/route-guard.ts';
+import { refuseGuarded } from '../authorize/guard-refusal.ts';
 import { Forwarder } from '../forward/forward-request.ts';
 import { resolveTenantDecision } from '../forward/tenant-lookup.ts';
 import { RequestIdentifier, type Identity, type JwtRefusal } from '../identify/identify-request.ts';
@@ -278,6 +280,12 @@ export class Gateway {
       return false;
     }
     const route = ctx.route;
+    const denied = route.guard === null ? null : checkRouteGuard(route.guard, target.path);
+    if (denied !== null) {
+      ctx.status = refuseGuarded(res, this.#metrics, this.#log, user, target.path, denied, ctx.config.usersByCredential.size > 0);
+      ctx.reason = ctx.status === 401 ? REFUSALS.missing_auth.reason : REFUSALS[denied.reason].reason;
+      return false;
+    }
     if (route.ipFilter !== null && !this.#ipAllowed(route.ipFilter, req)) {
       this.#refuse(ctx, 'ip_denied', 'access from this IP address is denied for this route');
       return false;

@@ -15,6 +15,7 @@ import { Logger } from '../observe/logger.ts';
 import { VERSION } from '../version.ts';
 import { WORKER_SLOT_ENV } from './cluster-protocol.ts';
 import type { GatewayOptions } from './options.ts';
+import type { TenantDefaults } from '../authorize/route-guard.ts';
 import { startServing, type LoadedConfig, type ServeContext } from './serve.ts';
 
 export function compileDefaultsFromFlags(f: ParsedFlags): CompileDefaults {
@@ -24,6 +25,7 @@ export function compileDefaultsFromFlags(f: ParsedFlags): CompileDefaults {
     mergeQueryArgs: f.strings('mergeQueryArgs').filter((s) => s !== ''),
     maxConcurrentPerUserRequests: f.int('maxConcurrentPerUserRequests'),
     failTimeoutMs: f.duration('failTimeout'),
+    tenantDefaults: tenantDefaults(f),
     backendTls: {
       caFile: f.string('backend.TLSCAFile'),
       certFile: f.string('backend.TLSCertFile'),
@@ -76,6 +78,13 @@ function openAuditLog(f: ParsedFlags, rotates: boolean): AuditLog | null {
   return new AuditLog({ destination, maxSizeBytes: f.bytes('auditLog.maxSize'), queryText: f.bool('auditLog.queryText'), rotates });
 }
 
+/** -tenantDefaults: secure or vmauth. */
+export function tenantDefaults(f: ParsedFlags): TenantDefaults {
+  const v = f.string('tenantDefaults');
+  if (v === 'secure' || v === 'vmauth') return v;
+  throw new FlagError(`invalid value ${JSON.stringify(v)} for flag -tenantDefaults: must be secure or vmauth`);
+}
+
 /** -workers: 0 (the default) means one worker per CPU available to the process. */
 export function workerCount(f: ParsedFlags): number {
   const n = f.int('workers');
@@ -89,6 +98,10 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
   try {
     flags = parseFlags(argv);
     workers = workerCount(flags);
+    tenantDefaults(flags);
+    for (const name of ['backend.TLSCAFile', 'backend.TLSCertFile', 'backend.TLSKeyFile']) {
+      if (/^https?:\/\//i.test(flags.string(name))) throw new FlagError(`flag -${name} is an http(s) URL; tenantgate reads TLS material from local files only: download it to a file and give its path`);
+    }
   } catch (err) {
     if (err instanceof FlagError) {
       process.stderr.write(`${err.message}\n`);

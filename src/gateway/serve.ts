@@ -25,6 +25,9 @@ import { explainRequest } from '../explain/explain-request.ts';
 import { parseRequestTarget } from '../route/request-target.ts';
 import { VERSION } from '../version.ts';
 import { Gateway } from './gateway.ts';
+import { sendText } from './respond.ts';
+import { describeGuards } from '../authorize/guard-summary.ts';
+import type { TenantDefaults } from '../authorize/route-guard.ts';
 import type { GatewayOptions } from './options.ts';
 
 /** Everything resolved from the command line before serving starts. */
@@ -98,6 +101,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
           serving.noteReload('applied', '');
           metrics.set('vmauth_config_last_reload_success_timestamp_seconds', Math.floor(Date.now() / 1000));
           log.info(`reloaded -auth.config=${JSON.stringify(source)} (${why}): ${gateway.config.users.length} users`);
+          logGuards(log, next, compile.tenantDefaults ?? 'secure');
         } else {
           ctx.audit?.record({ event: 'reload', trigger: why, result: 'unchanged', old_sha256: configDigest(serving.text) });
           serving.noteReload('unchanged', '');
@@ -147,7 +151,13 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
       const t = parseRequestTarget(req.url ?? '/');
       if (t !== null && handleInternal(t.path === '' ? '/' : t.path, req, res, internal)) return;
     }
-    if (!serveProxy) { res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }); res.end('unsupported path requested\n'); return; }
+    if (!serveProxy) {
+      // vmauth's internal listener: 400 and the path, as Go's httpserver.Errorf writes it.
+      const t = parseRequestTarget(req.url ?? '/');
+      metrics.requestError('unsupported_path');
+      sendText(res, 400, `unsupported path requested: ${JSON.stringify(t?.path ?? req.url ?? '/')}`);
+      return;
+    }
     if (req.method === 'OPTIONS' && cors) {
       res.writeHead(204, {
         'access-control-allow-origin': '*',
@@ -200,6 +210,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
     render: () => metrics.render(),
     log,
   }) : null;
+  if ((process.env[WORKER_SLOT_ENV] ?? '0') === '0') logGuards(log, loaded.config, compile.tenantDefaults ?? 'secure');
   log.info(`started tenantgate v${VERSION} at ${JSON.stringify(flags.strings('httpListenAddr'))}${internalAddrs.length ? `, internal endpoints at ${JSON.stringify(internalAddrs)}` : ''} with ${loaded.config.users.length} users${cluster?.label ?? ''}`);
 
   const serving: Serving = {
@@ -262,4 +273,11 @@ function stripPathPrefix(req: IncomingMessage, res: ServerResponse, prefix: stri
   }
   req.url = url.slice(prefix.length - 1);
   return true;
+}
+
+/** One line per tenant-scoped user and route (route-guard.ts): what is refused, or that nothing is. */
+export function logGuards(log: Logger, config: CompiledConfig, defaults: TenantDefaults): void {
+  for (const line of describeGuards(config, defaults)) {
+    if (defaults === 'vmauth') log.warn(line); else log.info(line);
+  }
 }

@@ -90,11 +90,11 @@ export class RequestIdentifier {
 const MISSING: Identity = { kind: 'missing' };
 const INVALID: Identity = { kind: 'invalid' };
 
-/** The bare token of an `Authorization: Bearer a.b.c` credential, if it looks like a JWT. */
+/** The bare token of an `Authorization: Bearer a.b.c` credential (scheme in any case), if it looks like a JWT. */
 function bearerJwt(keys: readonly string[]): string | null {
-  const prefix = 'http_auth:Bearer ';
+  const prefix = 'http_auth:bearer ';
   for (const k of keys) {
-    if (!k.startsWith(prefix)) continue;
+    if (k.length <= prefix.length || k.slice(0, prefix.length).toLowerCase() !== prefix) continue;
     const t = k.slice(prefix.length);
     const dot = t.indexOf('.');
     if (dot > 0 && t.indexOf('.', dot + 1) > dot + 1) return t;

@@ -86,7 +86,8 @@ export function mayBeInternal(url: string): boolean {
 
 /** Returns true when the request was one of the built-in endpoints and has been answered. */
 export function handleInternal(path: string, req: IncomingMessage, res: ServerResponse, o: InternalRoutesOptions): boolean {
-  if (path.endsWith('/favicon.ico')) { res.writeHead(204, { 'cache-control': 'max-age=3600' }); res.end(); return true; }
+  // vmauth answers 200 with VictoriaMetrics' icon; tenantgate ships no icon, so the body is empty.
+  if (path.endsWith('/favicon.ico')) { res.writeHead(200, { 'cache-control': 'max-age=3600', 'content-length': 0 }); res.end(); return true; }
   switch (path) {
     case '/health': {
       const left = o.shutdownDeadline() - Date.now();

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI } from '../helpers/gateway.ts';
 import { tempDir } from '../helpers/processes.ts';
@@ -58,4 +58,31 @@ test('missing -auth.config is an error', () => {
   const r = run();
   assert.equal(r.status, 1);
   assert.match(r.stderr, /missing required `-auth.config`/);
+});
+
+test('-tenantDefaults and TLS flags given as URLs: exit code 2 and a clear message', () => {
+  const bad = run('-tenantDefaults=open', '-auth.config=x');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /invalid value "open" for flag -tenantDefaults: must be secure or vmauth/);
+  const url = run('-backend.TLSCAFile=https://config/ca.pem', '-auth.config=x');
+  assert.equal(url.status, 2);
+  assert.match(url.stderr, /flag -backend.TLSCAFile is an http\(s\) URL; tenantgate reads TLS material from local files only/);
+});
+
+test('the README quick start configs (tenant: style and vmauth style) pass -dryRun', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Authentication'));
+  const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  assert.equal(blocks.length, 2);
+  assert.match(blocks[0] as string, /tenant: \{enforce: victoriametrics/);
+  assert.match(blocks[1] as string, /\?extra_label=tenant=team-a/);
+  const dir = tempDir();
+  try {
+    for (const [i, yaml] of blocks.entries()) {
+      const p = join(dir.path, `quick-${i}.yml`);
+      writeFileSync(p, yaml);
+      const r = spawnSync(process.execPath, [CLI, `-auth.config=${p}`, '-dryRun'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, TEAM_A_PASSWORD: 'a-secret', TEAM_B_PASSWORD: 'b-secret' } });
+      assert.equal(r.status, 0, r.stderr);
+    }
+  } finally { dir.remove(); }
 });

@@ -41,6 +41,9 @@ test('the Deployment flags and the ConfigMap auth.yml pass -dryRun', () => {
     const env = { ...process.env, ...read('secret.example.yaml')['stringData'] };
     const r = spawnSync(process.execPath, [CLI, ...args, '-dryRun'], { encoding: 'utf8', env, timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
+    // The shipped config isolates its tenants with `tenant:` sections, not bare extra_label args.
+    const users = parse(read('configmap.yaml')['data']['auth.yml'])['users'] as { tenant?: unknown; url_prefix: string }[];
+    assert.ok(users.length > 0 && users.every((u) => u.tenant !== undefined && !u.url_prefix.includes('extra_label')));
     // Without the Secret's variables the config is refused rather than run with literal placeholders.
     const bare = spawnSync(process.execPath, [CLI, ...args, '-dryRun'], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' }, timeout: 30_000 });
     assert.equal(bare.status, 1);

@@ -185,7 +185,7 @@ describe('internal endpoints', () => {
       assert.equal(await (await fetch(`http://127.0.0.1:${port}/health`)).text(), 'OK');
       await (await fetch(`${gw.url}/metrics`)).text();
       assert.equal(backend.received[backend.received.length - 1]?.url, '/metrics', '/metrics on the proxy listener is proxied');
-      assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/query`)).status, 404, 'the internal listener proxies nothing');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/query`)).status, 400, 'the internal listener proxies nothing (400 as vmauth)');
     } finally {
       await gw.stop();
     }

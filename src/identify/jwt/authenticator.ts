@@ -166,6 +166,8 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
 
   // most match_claims entries first; Array.prototype.sort is stable, so config order breaks ties
   const ordered = Object.freeze([...compiled].sort((a, b) => b.matchers.length - a.matchers.length));
+  // Tokens that only a skip_verify user may accept (unsigned, or an algorithm never verified).
+  const unverifiedOnly = Object.freeze(ordered.filter((s) => s.skipVerify));
 
   function resolveAccess(s: CompiledSection, token: ParsedToken, cache: { parsed?: VmAccessParse }): VmAccess | JwtFailure {
     const raw = token.claims['vm_access'];
@@ -216,7 +218,12 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
           verified.delete(cacheKey);
         }
       }
-      const parsed = parseToken(compact);
+      let parsed = parseToken(compact);
+      let candidates = ordered;
+      if (!parsed.ok && unverifiedOnly.length > 0) {
+        const loose = parseToken(compact, true);
+        if (loose.ok) { parsed = loose; candidates = unverifiedOnly; }
+      }
       if (!parsed.ok) return parsed;
       const token = parsed.token;
       const timeFailure = checkTimeClaims(token.claims, nowMs / 1000, skew);
@@ -224,7 +231,7 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
       const view: ClaimsView = { claims: token.claims, vmAccessObject: token.vmAccessObject };
       const cache: { parsed?: VmAccessParse } = {};
       let firstFailure: JwtResult | undefined;
-      for (const s of ordered) {
+      for (const s of candidates) {
         if (!matchesAll(view, s.matchers)) continue;
         const result = await trySection(s, token, cache);
         if (result.ok) {

@@ -145,3 +145,16 @@ test('a valid config compiles into a frozen snapshot', () => {
   assert.ok(Object.isFrozen(cfg.users));
   assert.ok(Object.isFrozen(cfg.users[0]));
 });
+
+test('url_prefix without a host is refused, as Go\'s url.Parse sees it (WHATWG URL would read "path" as the host)', () => {
+  assert.equal(errorOf('users:\n- username: a\n  password: b\n  url_prefix: "http:///path"\n'), 'auth.yml:4:15: users[0].url_prefix: missing hostname in "http:///path"');
+  assert.match(errorOf('users:\n- username: a\n  password: b\n  url_prefix: "http:/path"\n'), /missing hostname/);
+});
+
+test('TLS files given as http(s) URLs are refused with what to do instead', () => {
+  assert.match(errorOf('users:\n- username: a\n  password: b\n  url_prefix: "https://vm:8428"\n  tls_ca_file: "https://config/ca.pem"\n'),
+    /users\[0\]\.tls_ca_file: tls_ca_file is an http\(s\) URL \("https:\/\/config\/ca.pem"\); tenantgate reads TLS material from local files only/);
+  const fromFlag = compileDefaultsFromFlags(parseFlags(['-backend.TLSCAFile=http://config/ca.pem'], {}));
+  assert.throws(() => parseConfigText('users:\n- username: a\n  password: b\n  url_prefix: "https://vm:8428"\n', 'auth.yml', fromFlag, {}),
+    (e: Error) => e instanceof ConfigError && /-backend\.TLSCAFile is an http\(s\) URL/.test(e.message));
+});
