@@ -48,7 +48,7 @@ async function onAlertmanager(id: string): Promise<Silence> {
 }
 
 before(async () => {
-  am = await startAlertmanager({ route: { receiver: 'none', group_wait: '1h' }, receivers: [{ name: 'none' }] });
+  am = await startAlertmanager({ route: { receiver: 'none', group_wait: '1h', group_by: ['alertname', 'tenant'] }, receivers: [{ name: 'none' }] });
   const users = TENANTS.map((t) => `
 - username: ${t}
   password: pass-${t}

@@ -42,7 +42,7 @@ const HOSTILE_HEADERS = {
 before(async () => {
   [vm, logs, prom, am] = await Promise.all([
     startVictoriaMetrics(), startEchoBackend('vlogs'), startPrometheusReceiver(),
-    startAlertmanager({ route: { receiver: 'none' }, receivers: [{ name: 'none' }] }),
+    startAlertmanager({ route: { receiver: 'none', group_by: ['alertname', 'tenant'] }, receivers: [{ name: 'none' }] }),
   ]);
   gw = await startGateway(`
 users:

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { argsOf, forwarded, policy, refused, run } from './helpers.ts';
 import { compileTenantPolicy } from '../../../src/enforce/tenant/compile.ts';
 import { FieldError } from '../../../src/config/errors.ts';
+import { alertmanagerGuard } from '../../../src/enforce/alertmanager/guard.ts';
 import type { LookupResult, TenantDecision, TenantLookup } from '../../../src/enforce/tenant/policy.ts';
 import { victoriaLogsHeaderFor, writeArgProblem } from '../../../src/enforce/tenant/write-args.ts';
 import {
@@ -74,6 +75,9 @@ describe('writes forward only allowed client args, on every enforce kind', () =>
     const pq = policy({ labels: { t: 'a' } });
     const silence = JSON.stringify({ matchers: [{ name: 't', value: 'a', isRegex: false }], startsAt: 's', endsAt: 'e', createdBy: 'c', comment: 'x' });
     assert.equal(forwarded(run(pq, { method: 'POST', path: '/api/v2/silences', query: HOSTILE, body: silence, headers: JSONH })).rawQuery, '');
+    // Alert posts need the route's Alertmanager config read and safe (test/unit/alertmanager/guard.test.ts).
+    alertmanagerGuard.watch(pq, ['am-seal']);
+    alertmanagerGuard.record('am-seal', { kind: 'read', config: { route: { receiver: 'r', group_by: ['...'] } } });
     assert.equal(forwarded(run(pq, { method: 'POST', path: '/api/v2/alerts', query: HOSTILE, body: '[{"labels":{}}]', headers: JSONH })).rawQuery, '');
   });
   test('victorialogs: allowed args and their VL-* headers only; the rest of VL-* is dropped', () => {
