@@ -16,6 +16,7 @@ import { parseQuery, unescape } from '../lib/go-url.ts';
 import type { BackendTarget } from '../forward/backend-set.ts';
 import type { HeaderOp } from '../config/model.ts';
 import type { ResponseFilter, TenantPolicy } from '../enforce/tenant/policy.ts';
+import { enforceTenant } from '../offload/offload.ts';
 import { Semaphore } from '../limit/semaphore.ts';
 import { ClientWatch } from '../limit/client-watch.ts';
 import type { Logger } from '../observe/logger.ts';
@@ -149,7 +150,8 @@ export class Gateway {
 
   async #identifyHashed(req: IncomingMessage, res: ServerResponse, config: CompiledConfig, keys: readonly string[], target: RequestTarget, start: number): Promise<void> {
     for (const k of keys) {
-      const user = await config.hashedPasswordUsers.verify(k.slice('http_auth:'.length));
+      const user = await config.hashedPasswordUsers.verify(k.slice('http_auth:'.length), clientIp(req));
+      if (user?.kind === 'limited') { refuse(res, this.#metrics, 'login_rate_limited', user.message, { 'retry-after': String(user.retryAfterSeconds) }); return; }
       if (user !== null) { await this.#process(req, res, user, target, start); return; }
     }
     await this.#afterStaticCredentials(req, res, config, keys, target, start);
@@ -302,7 +304,7 @@ export class Gateway {
     }
     let responseFilter: ResponseFilter | undefined;
     if (route.tenant !== null) {
-      const e = await this.#enforceTenant(req, res, route.tenant, target, body, headerOps, access);
+      const e = await this.#enforceTenant(req, res, route.tenant, target, body, headerOps, access, user.logName);
       if (typeof e === 'number') return e;
       ({ target, body, headerOps, responseFilter } = e);
     }
@@ -310,11 +312,12 @@ export class Gateway {
   }
 
   /** Applies a route's tenant policy: a refusal (status returned) or the rewritten request. */
-  async #enforceTenant(req: IncomingMessage, res: ServerResponse, policy: TenantPolicy, target: RequestTarget, body: BufferedBody, headerOps: readonly HeaderOp[], access: VmAccess | null) {
-    const whole = await wholeBody(body, policy.maxBodyBytes);
-    if (whole === 'too-large') return refuse(res, this.#metrics, 'tenant_body_too_large', `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads`);
+  async #enforceTenant(req: IncomingMessage, res: ServerResponse, policy: TenantPolicy, target: RequestTarget, body: BufferedBody, headerOps: readonly HeaderOp[], access: VmAccess | null, userKey: string) {
+    const limit = policy.bodyLimit(req.method ?? 'GET', target.path);
+    const whole = await wholeBody(body, limit.bytes);
+    if (whole === 'too-large') { this.#metrics.requestError(limit.refusal.reason); sendText(res, limit.refusal.status, limit.refusal.message); return limit.refusal.status; }
     if (whole === 'error') return refuse(res, this.#metrics, 'body_read_error', 'cannot read request body');
-    const d = policy.enforce({ method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access });
+    const d = await enforceTenant(policy, { method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access }, userKey);
     if (d.kind === 'refuse') {
       this.#metrics.requestError(d.reason);
       sendText(res, d.status, d.message);

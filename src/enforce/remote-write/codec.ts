@@ -1,7 +1,7 @@
 // Body (de)compression for the three Content-Encodings remote-write senders use. Every
 // decoder enforces the decoded-size limit while decoding, never after.
 import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
-import { RemoteWriteError, tooLarge } from './errors.ts';
+import { decodedTooLarge, RemoteWriteError } from './errors.ts';
 import { snappyDecompress } from './snappy-decode.ts';
 import { snappyCompress } from './snappy-encode.ts';
 
@@ -14,7 +14,7 @@ export function decodeBody(body: Uint8Array, encoding: RemoteWriteEncoding, maxD
     case 'zstd':
       return zstdDecompressLimited(body, maxDecodedBytes);
     case 'identity':
-      if (body.length > maxDecodedBytes) throw tooLarge(`body of ${body.length} bytes exceeds the decoded-size limit of ${maxDecodedBytes}`);
+      if (body.length > maxDecodedBytes) throw decodedTooLarge(`body of ${body.length} bytes exceeds the decoded-size limit of ${maxDecodedBytes}`);
       return body;
     default:
       throw new RemoteWriteError('ERR_RW_ENCODING', 415, `unsupported remote-write Content-Encoding ${JSON.stringify(encoding)}; expected snappy, zstd or identity`);
@@ -42,7 +42,7 @@ function zstdDecompressLimited(body: Uint8Array, maxDecodedBytes: number): Uint8
     return zstdDecompressSync(body, { maxOutputLength: Math.max(1, maxDecodedBytes) });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(`zstd body decodes to more than the limit of ${maxDecodedBytes} bytes`);
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw decodedTooLarge(`zstd body decodes to more than the limit of ${maxDecodedBytes} bytes`);
     throw new RemoteWriteError('ERR_RW_ZSTD', 400, `invalid zstd body: ${(err as Error).message}`);
   }
 }

@@ -3,6 +3,7 @@
 // are numbers and booleans booleans. Errors name the offending field.
 import { z } from 'zod';
 import { FieldError, type ConfigPath } from '../../config/errors.ts';
+import { boundsSchema, compileBounds, type TenantBounds } from './bounds.ts';
 
 export type EnforceKind = 'promql' | 'victoriametrics' | 'victorialogs';
 export type TenantMode = 'read' | 'write' | 'read_write';
@@ -31,6 +32,8 @@ export interface TenantConfig {
   readonly maxResponseBytes: number;
   /** promql: also show unpinned alerting rules that have alerts of the tenant (filterRulesResponse). */
   readonly rulesWithTenantAlerts: boolean;
+  /** Bounds on the work one request may cost (docs/limits.md). */
+  readonly bounds: TenantBounds;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -83,6 +86,7 @@ const schema = z.strictObject({
   max_body_size: positiveInt.optional(),
   max_response_size: positiveInt.optional(),
   rules_with_tenant_alerts: z.boolean({ error: 'expected true or false' }).optional(),
+  bounds: boundsSchema.optional(),
 }, { error: 'expected a mapping (see docs/tenancy.md)' });
 
 /** Validates a raw `tenant:` value; throws FieldError at the offending field. */
@@ -131,5 +135,6 @@ export function parseTenantConfig(raw: unknown, path: ConfigPath): TenantConfig 
     maxBodyBytes: d.max_body_size ?? DEFAULT_MAX_BODY_BYTES,
     maxResponseBytes: d.max_response_size ?? DEFAULT_MAX_RESPONSE_BYTES,
     rulesWithTenantAlerts: d.rules_with_tenant_alerts ?? false,
+    bounds: compileBounds(d.bounds),
   };
 }

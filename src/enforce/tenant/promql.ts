@@ -4,11 +4,12 @@
 // selector, rules/alerts/silences responses are filtered, writes get the tenant labels.
 import { gunzipSync } from 'node:zlib';
 import {
-  alertmanagerFilterParams, checkSilenceOwnership, compileTenant, enforceQuery, enforceSeriesSelectors,
+  alertmanagerFilterParams, checkSilenceOwnership, collectSelectors, compileTenant, enforceQuery, enforceSeriesSelectors, parsePromql,
   filterAlertsResponse, filterRulesResponse, PromqlEnforceError, PromqlTenantError, type CompiledTenant,
 } from '../promql/index.ts';
 import { detectRemoteWriteVersion, enforceRemoteWrite, RemoteWriteError, writeLabelsForTenant, type RemoteWriteEncoding } from '../remote-write/index.ts';
 import { encodeQuery, parseQuery } from '../../lib/go-url.ts';
+import { BOUND_KEYS, selectorsRefusal, writeDecodedMessage, writeDecodedLimit, type TenantBounds } from './bounds.ts';
 import type { TenantConfig } from './config.ts';
 import type { Endpoint } from './classify.ts';
 import { add, allValues, checkWriteBody, encodeParams, readParams, stripParams, type RequestParams } from './params.ts';
@@ -37,19 +38,34 @@ function enforced<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Refuses a query with more selectors than the bound allows. Every selector takes at least two
+ * characters of the query (`a+a`), so shorter queries are not parsed twice to count them.
+ */
+function checkQuerySelectors(query: string, tenant: CompiledTenant, bounds: TenantBounds): void {
+  if (query.length < 2 * bounds.maxSelectors - 1) return;
+  const n = enforced(() => collectSelectors(parsePromql(query)).length);
+  if (n > bounds.maxSelectors) throw selectorsRefusal(bounds, n);
+}
+
 /** `query` must appear exactly once: backends differ in which copy they read. */
-function rewriteQuery(p: RequestParams, tenant: CompiledTenant): void {
+function rewriteQuery(p: RequestParams, tenant: CompiledTenant, bounds: TenantBounds): void {
   const inForm = p.form?.get('query') ?? [];
   const inUrl = p.url.get('query') ?? [];
   const n = inForm.length + inUrl.length;
   if (n === 0) throw new TenantRefused(400, 'tenant_missing_param', 'missing `query` parameter');
   if (n > 1) throw new TenantRefused(400, 'tenant_duplicate_param', '`query` is given more than once; send exactly one');
-  const q = enforced(() => enforceQuery((inForm[0] ?? inUrl[0])!, tenant));
+  const query = (inForm[0] ?? inUrl[0])!;
+  checkQuerySelectors(query, tenant, bounds);
+  const q = enforced(() => enforceQuery(query, tenant));
   (inForm.length > 0 ? p.form! : p.url).set('query', [q]);
 }
 
-function rewriteMatch(p: RequestParams, tenant: CompiledTenant): void {
+function rewriteMatch(p: RequestParams, tenant: CompiledTenant, bounds: TenantBounds): void {
   const match = allValues(p, 'match[]');
+  // Each match[] is one selector, emitted once per tenant filter.
+  const n = match.length * tenant.injections.length;
+  if (n > bounds.maxSelectors) throw selectorsRefusal(bounds, n);
   const out = enforced(() => enforceSeriesSelectors(match, tenant));
   stripParams(p, ['match[]']);
   (p.form ?? p.url).set('match[]', out);
@@ -92,16 +108,25 @@ function remoteWrite(req: TenantRequest, cfg: TenantConfig, scope: MetricsScope)
   if (encHeader !== 'snappy' && encHeader !== 'zstd') {
     throw new TenantRefused(415, 'tenant_remote_write_invalid', `unsupported remote-write Content-Encoding ${JSON.stringify(encHeader)}; expected snappy or zstd`);
   }
+  const b = cfg.bounds;
+  const size = req.body.length;
   try {
     const version = detectRemoteWriteVersion(req.headers['content-type']);
     const out = enforceRemoteWrite(req.body, encHeader as RemoteWriteEncoding, labels, {
       maxCompressedBytes: cfg.maxBodyBytes,
-      maxDecodedBytes: Math.min(cfg.maxBodyBytes * 8, 512 * 1024 * 1024),
+      maxDecodedBytes: writeDecodedLimit(b, size),
+      maxSeries: b.maxWriteSeries,
+      maxLabelsPerSeries: b.maxWriteLabels,
     }, { version });
     return { kind: 'forward', rawQuery: req.rawQuery, body: Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength), removeHeaders: TENANT_HEADERS };
   } catch (err) {
     if (err instanceof RemoteWriteError) {
-      if (err.status === 413) throw new TenantRefused(413, 'tenant_remote_write_too_large', err.message);
+      switch (err.code) {
+        case 'ERR_RW_DECODED_TOO_LARGE': throw new TenantRefused(413, 'tenant_bound_write_decoded', writeDecodedMessage(b, size, err.message));
+        case 'ERR_RW_TOO_MANY_SERIES': throw new TenantRefused(422, 'tenant_bound_write_series', `${err.message}; the limit is ${BOUND_KEYS.maxWriteSeries}=${b.maxWriteSeries}`);
+        case 'ERR_RW_TOO_MANY_LABELS': throw new TenantRefused(422, 'tenant_bound_write_labels', `${err.message}; the limit is ${BOUND_KEYS.maxWriteLabels}=${b.maxWriteLabels}`);
+      }
+      if (err.status === 413) throw new TenantRefused(413, 'tenant_remote_write_too_large', `${err.message} (tenant.max_body_size)`);
       if (err.status === 403) throw new TenantRefused(403, 'tenant_multi_value_write', err.message);
       throw new TenantRefused(err.status === 500 ? 500 : err.status, 'tenant_remote_write_invalid', `${err.code}: ${err.message}`);
     }
@@ -169,22 +194,22 @@ export function enforcePromql(ep: Endpoint, cfg: TenantConfig, scope: MetricsSco
   const maxBytes = cfg.maxResponseBytes;
   switch (ep.api) {
     case 'query': {
-      const p = readParams(req);
-      rewriteQuery(p, tenant);
+      const p = readParams(req, cfg.bounds);
+      rewriteQuery(p, tenant, cfg.bounds);
       return { kind: 'forward', ...encodeParams(p), removeHeaders };
     }
     case 'series': {
-      const p = readParams(req);
-      rewriteMatch(p, tenant);
+      const p = readParams(req, cfg.bounds);
+      rewriteMatch(p, tenant, cfg.bounds);
       return { kind: 'forward', ...encodeParams(p), removeHeaders };
     }
     case 'rules': {
-      const p = readParams(req);
+      const p = readParams(req, cfg.bounds);
       const opts = { includeRulesWithTenantAlerts: cfg.rulesWithTenantAlerts };
       return { kind: 'forward', ...encodeParams(p), removeHeaders, responseFilter: jsonFilter(maxBytes, (j) => filterRulesResponse(j, tenant, opts)) };
     }
     case 'alerts': {
-      const p = readParams(req);
+      const p = readParams(req, cfg.bounds);
       return { kind: 'forward', ...encodeParams(p), removeHeaders, responseFilter: jsonFilter(maxBytes, (j) => filterAlertsResponse(j, tenant)) };
     }
     case 'remote_write':

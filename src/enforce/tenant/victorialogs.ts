@@ -30,7 +30,7 @@ export function enforceVictoriaLogs(ep: Endpoint, cfg: TenantConfig, scope: Logs
     }
     return { kind: 'forward', rawQuery: encodeQuery(url), setHeaders, removeHeaders: CLIENT_HEADERS };
   }
-  const p = readParams(req);
+  const p = readParams(req, cfg.bounds);
   stripParams(p, READ_ARGS);
   for (const f of scope.extraFilters) add(p.url, 'extra_filters', f);
   for (const f of scope.extraStreamFilters) add(p.url, 'extra_stream_filters', f);

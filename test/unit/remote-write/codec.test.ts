@@ -35,7 +35,7 @@ test('snappy length bomb: a body declaring 4 GiB is refused from its preamble, b
     err = catchRemoteWriteError(() => enforceRemoteWrite(bomb, 'snappy', TENANT, LIMITS));
   });
   const micros = Number(process.hrtime.bigint() - started) / 1000;
-  assert.equal(err?.code, 'ERR_RW_TOO_LARGE');
+  assert.equal(err?.code, 'ERR_RW_DECODED_TOO_LARGE');
   assert.equal(err?.status, 413);
   assert.match(err?.message ?? '', /declares 4294967295 uncompressed bytes/);
   assert.ok(largest < LIMITS.maxDecodedBytes, `allocated ${largest} bytes before refusing`);
@@ -101,7 +101,7 @@ test('zstd bomb: decoding stops at the limit', () => {
   const bomb = zstdCompressSync(new Uint8Array(64 << 20));
   assert.ok(bomb.length < LIMITS.maxCompressedBytes);
   const err = catchRemoteWriteError(() => enforceRemoteWrite(bomb, 'zstd', TENANT, LIMITS));
-  assert.equal(err.code, 'ERR_RW_TOO_LARGE');
+  assert.equal(err.code, 'ERR_RW_DECODED_TOO_LARGE');
   assert.equal(err.status, 413);
 });
 
