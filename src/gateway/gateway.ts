@@ -315,7 +315,8 @@ export class Gateway {
   async #enforceTenant(req: IncomingMessage, res: ServerResponse, policy: TenantPolicy, target: RequestTarget, body: BufferedBody, headerOps: readonly HeaderOp[], access: VmAccess | null, userKey: string) {
     const limit = policy.bodyLimit(req.method ?? 'GET', target.path);
     const whole = await wholeBody(body, limit.bytes);
-    if (whole === 'too-large') { this.#metrics.requestError(limit.refusal.reason); sendText(res, limit.refusal.status, limit.refusal.message); return limit.refusal.status; }
+    // The rest of the body is never read, so the connection cannot carry another request.
+    if (whole === 'too-large') { this.#metrics.requestError(limit.refusal.reason); sendText(res, limit.refusal.status, limit.refusal.message, { connection: 'close' }); return limit.refusal.status; }
     if (whole === 'error') return refuse(res, this.#metrics, 'body_read_error', 'cannot read request body');
     const d = await enforceTenant(policy, { method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access }, userKey);
     if (d.kind === 'refuse') {
