@@ -16,7 +16,7 @@ import { parseQuery, unescape } from '../lib/go-url.ts';
 import type { BackendTarget } from '../forward/backend-set.ts';
 import type { HeaderOp } from '../config/model.ts';
 import type { ResponseFilter, TenantPolicy } from '../enforce/tenant/policy.ts';
-import { enforceTenant } from '../offload/offload.ts';
+import { enforceTenant, responseTooLarge } from '../offload/offload.ts';
 import { Semaphore } from '../limit/semaphore.ts';
 import { ClientWatch } from '../limit/client-watch.ts';
 import type { Logger } from '../observe/logger.ts';
@@ -392,6 +392,7 @@ export class Gateway {
           // The backend is healthy; its answer just cannot be scoped to the tenant. Fail closed
           // without taking the backend out of rotation.
           stats.errors++;
+          if (errCode(result.error) === 'ERR_RESPONSE_TOO_LARGE') return refuse(res, this.#metrics, 'tenant_response_too_large', responseTooLarge(responseFilter));
           this.#log.warn(`cannot filter the response of ${safeUrl(t.display)} for the tenant: ${result.error.message}`, { user: user.logName });
           return refuse(res, this.#metrics, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
         case 'retry-status':

@@ -3,7 +3,7 @@
 // least -enforce.offloadThreshold bytes go to a bounded pool of worker threads, queued per user so
 // one user's backlog waits behind its own requests. bcrypt always runs in its own small pool.
 // Pools are per process: with -workers=N each worker process has its own.
-import type { TenantDecision, TenantPolicy, TenantRequest } from '../enforce/tenant/policy.ts';
+import type { ResponseFilter, TenantDecision, TenantPolicy, TenantRequest } from '../enforce/tenant/policy.ts';
 import type { TenantTaskResult } from './tasks.ts';
 import { WorkPool, WorkQueueFullError } from './work-pool.ts';
 
@@ -68,16 +68,43 @@ function auth(): WorkPool {
  * queue the request waits in. A full queue is a refusal (429), never a wait without end.
  */
 export function enforceTenant(policy: TenantPolicy, req: TenantRequest, userKey: string): TenantDecision | Promise<TenantDecision> {
-  if (options.threads === 0 || policy.workSize(req) < options.thresholdBytes) return policy.enforce(req);
+  if (options.threads === 0 || policy.workSize(req) < options.thresholdBytes) return withPooledFilter(policy.enforce(req), policy, req, userKey);
   return offloaded(policy, req, userKey);
 }
 
-async function offloaded(policy: TenantPolicy, req: TenantRequest, userKey: string): Promise<TenantDecision> {
-  // The worker needs no credentials to enforce; they stay on this thread.
+/** The request as a worker thread sees it: the credentials stay on this thread. */
+function forThread(req: TenantRequest): TenantRequest {
   const { authorization: _a, 'proxy-authorization': _p, cookie: _c, ...headers } = req.headers;
+  return { ...req, headers };
+}
+
+/**
+ * A response filter that runs in the pool when the response is large: parsing and filtering a
+ * JSON response of megabytes would otherwise hold the event loop.
+ */
+function withPooledFilter(d: TenantDecision, policy: TenantPolicy, req: TenantRequest, userKey: string): TenantDecision {
+  if (d.kind !== 'forward' || d.responseFilter === undefined || options.threads === 0) return d;
+  const inline = d.responseFilter;
+  const filter: ResponseFilter = {
+    maxBytes: inline.maxBytes,
+    filter(status, contentType, body) {
+      if (body.length < options.thresholdBytes) return inline.filter(status, contentType, body);
+      return enforcement().run(userKey, { kind: 'filter', source: policy.source, req: forThread(req), status, contentType, body })
+        .then((out) => { const u = out as Uint8Array; return Buffer.from(u.buffer, u.byteOffset, u.byteLength); });
+    },
+  };
+  return { ...d, responseFilter: filter };
+}
+
+/** The refusal text for a filtered response over tenant.max_response_size. */
+export function responseTooLarge(filter: ResponseFilter | undefined): string {
+  return `the backend response is larger than ${filter?.maxBytes ?? 0} bytes, the most tenant enforcement filters (tenant.max_response_size); narrow the request`;
+}
+
+async function offloaded(policy: TenantPolicy, req: TenantRequest, userKey: string): Promise<TenantDecision> {
   let r: TenantTaskResult;
   try {
-    r = await enforcement().run(userKey, { kind: 'tenant', source: policy.source, req: { ...req, headers } }) as TenantTaskResult;
+    r = await enforcement().run(userKey, { kind: 'tenant', source: policy.source, req: forThread(req) }) as TenantTaskResult;
   } catch (err) {
     if (err instanceof WorkQueueFullError) {
       return {
@@ -87,7 +114,7 @@ async function offloaded(policy: TenantPolicy, req: TenantRequest, userKey: stri
     }
     throw err;
   }
-  if (r.kind === 'inline') return policy.enforce(req);
+  if (r.kind === 'inline') return withPooledFilter(policy.enforce(req), policy, req, userKey);
   if (r.kind === 'forward' && r.body !== undefined && r.body !== null && !Buffer.isBuffer(r.body)) {
     const b = r.body as Uint8Array;
     return { ...r, body: Buffer.from(b.buffer, b.byteOffset, b.byteLength) };

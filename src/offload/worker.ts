@@ -9,11 +9,12 @@ export type TaskReply = { readonly id: number; readonly ok: true; readonly resul
 const port = parentPort;
 if (port === null) throw new Error('offload/worker.ts runs only as a worker thread');
 port.on('message', (m: TaskRequest) => {
-  let reply: TaskReply;
+  const reply = (r: TaskReply) => port.postMessage(r);
   try {
-    reply = { id: m.id, ok: true, result: runTask(m.task) };
+    const result = runTask(m.task);
+    if (result instanceof Promise) result.then((v) => reply({ id: m.id, ok: true, result: v }), (err: Error) => reply({ id: m.id, ok: false, error: err.stack ?? String(err) }));
+    else reply({ id: m.id, ok: true, result });
   } catch (err) {
-    reply = { id: m.id, ok: false, error: (err as Error).stack ?? String(err) };
+    reply({ id: m.id, ok: false, error: (err as Error).stack ?? String(err) });
   }
-  port.postMessage(reply);
 });

@@ -28,9 +28,25 @@ const DECODED = series(40);
 
 let backend: EchoBackend;
 
+const MAX_RESPONSE = 100_000;
+function rulesJson(size: number): string {
+  const rule = (ns: string, pad: number) => ({ type: 'recording', name: `r_${ns}`, query: `sum(x{namespace="${ns}"})`, labels: { pad: 'p'.repeat(pad) } });
+  const base = { status: 'success', data: { groups: [{ name: 'g', file: 'f', interval: 1, rules: [rule('a', 0), rule('b', 0)] }] } };
+  const pad = size - JSON.stringify(base).length;
+  base.data.groups[0]!.rules[1] = rule('b', pad);
+  const text = JSON.stringify(base);
+  assert.equal(text.length, size);
+  return text;
+}
+
 before(async () => {
   backend = await startEchoBackend('rec');
-  backend.respond((_r, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"status":"success","data":[]}'); });
+  backend.respond((r, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    // /api/v1/rules?size=N answers N bytes of rules JSON: one of the tenant's, padded with others'.
+    const size = Number(new URL(r.url, 'http://x').searchParams.get('size') ?? 0);
+    res.end(size > 0 ? rulesJson(size) : '{"status":"success","data":[]}');
+  });
 });
 after(() => backend?.close());
 
@@ -41,6 +57,7 @@ users:
   url_prefix: "${backend.url}/"
   tenant:
     labels: {namespace: a}
+    max_response_size: ${MAX_RESPONSE}
     bounds: {max_read_body_size: 2000, max_query_length: 200, max_match_params: 5, max_selectors: 8, max_write_series: 10, max_write_labels: 4}
 - username: prom-dec
   password: pass-prom-dec
@@ -133,9 +150,19 @@ for (const [mode, flags] of [['inline', ['-enforce.threads=0']], ['worker pool',
       await expect(post(DEC, '/api/v1/write', zstdCompressSync(new Uint8Array(256 << 20)), ZSTD), 413, 'tenant.bounds.max_write_decoded_');
     });
 
+    test('filtered response size: at the bound it is filtered, one byte over is refused and not passed on', async () => {
+      const at = await tenantGet(gw.url, `/api/v1/rules?size=${MAX_RESPONSE}`, PQ);
+      assert.equal(at.status, 200, at.body);
+      assert.deepEqual(JSON.parse(at.body).data.groups[0].rules.map((r: { name: string }) => r.name), ['r_a']);
+      const over = await tenantGet(gw.url, `/api/v1/rules?size=${MAX_RESPONSE + 1}`, PQ);
+      assert.equal(over.status, 422, over.body);
+      assert.ok(over.body.includes('tenant.max_response_size'), over.body);
+      assert.ok(!over.body.includes('r_b'), 'nothing of the unfiltered answer reaches the client');
+    });
+
     test('refusals are counted by reason', async () => {
       const text = await (await fetch(`${gw.url}/metrics`)).text();
-      for (const reason of ['tenant_bound_read_body', 'tenant_bound_match_params', 'tenant_bound_query_length', 'tenant_bound_selectors', 'tenant_bound_write_series', 'tenant_bound_write_labels', 'tenant_bound_write_decoded']) {
+      for (const reason of ['tenant_bound_read_body', 'tenant_bound_match_params', 'tenant_bound_query_length', 'tenant_bound_selectors', 'tenant_bound_write_series', 'tenant_bound_write_labels', 'tenant_bound_write_decoded', 'tenant_bound_response_size']) {
         assert.ok(deniedTotal(text, reason) > 0, reason);
       }
     });

@@ -22,7 +22,8 @@ export interface TenantRequest {
 export interface ResponseFilter {
   /** Responses larger than this are refused (502) rather than passed through unfiltered. */
   readonly maxBytes: number;
-  filter(status: number, contentType: string | undefined, body: Buffer): Buffer;
+  /** May answer later (the work pool filters large responses off the event loop). */
+  filter(status: number, contentType: string | undefined, body: Buffer): Buffer | Promise<Buffer>;
 }
 
 export interface TenantRefusal {
