@@ -23,7 +23,7 @@ export interface OffloadOptions {
 /** Measured on a 2-core machine (docs/limits.md "Where the work runs"). */
 export const DEFAULT_OFFLOAD: OffloadOptions = Object.freeze({
   threads: 2,
-  thresholdBytes: 64 * 1024,
+  thresholdBytes: 4 * 1024,
   maxQueuedPerUser: 16,
   bcryptThreads: 1,
   bcryptQueuedPerKey: 4,

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { zstdCompressSync } from 'node:zlib';
 import { FieldError } from '../../../src/config/errors.ts';
 import { DEFAULT_BOUNDS } from '../../../src/enforce/tenant/bounds.ts';
+import { WRITE_BYTES_PER_WORK_BYTE } from '../../../src/enforce/tenant/compile.ts';
 import { snappyCompress } from '../../../src/enforce/remote-write/snappy-encode.ts';
 import { encodeWriteRequest } from '../remote-write/proto-reference.ts';
 import { forwarded, policy, refused, run } from './helpers.ts';
@@ -111,11 +112,14 @@ describe('remote-write bounds', () => {
     over(run(policy({ labels: { namespace: 'a' }, bounds: { max_write_decoded_ratio: ratio - 1 } }), { method: 'POST', path: '/api/v1/write', body, headers: { ...RW, 'content-encoding': 'zstd' } }), 413, 'tenant_bound_write_decoded', 'tenant.bounds.max_write_decoded_ratio');
   });
 
-  test('workSize: the decoded size of a write, the body and query of a read', () => {
+  test('workSize: the decoded size of a write (weighted), the body and query of a read', () => {
     const p = policy({ labels: { namespace: 'a' } });
     const raw = series(100);
     const req = { method: 'POST', path: '/api/v1/write', rawQuery: '', headers: RW, body: Buffer.from(snappyCompress(raw)), access: null };
-    assert.equal(p.workSize(req), raw.length);
+    assert.equal(p.workSize(req), Math.ceil(raw.length / WRITE_BYTES_PER_WORK_BYTE));
+    const zstd = { ...req, headers: { ...RW, 'content-encoding': 'zstd' }, body: zstdCompressSync(raw) };
+    // zstd declares no size up front: the decoded-size bound is the estimate.
+    assert.equal(p.workSize(zstd), Math.ceil(zstd.body.length * DEFAULT_BOUNDS.maxWriteDecodedRatio / WRITE_BYTES_PER_WORK_BYTE));
     const read = { method: 'POST', path: '/api/v1/series', rawQuery: 'a=b', headers: FORM, body: Buffer.from('match[]=up'), access: null };
     assert.equal(p.workSize(read), 3 + 10);
   });
