@@ -17,6 +17,7 @@ import { openListener, type Listener } from '../listen/listeners.ts';
 import type { Logger } from '../observe/logger.ts';
 import { Metrics } from '../observe/metrics.ts';
 import { parseRequestTarget } from '../route/request-target.ts';
+import { registerOffloadMetrics } from '../offload/offload.ts';
 import { VERSION } from '../version.ts';
 import { Gateway } from './gateway.ts';
 import type { GatewayOptions } from './options.ts';
@@ -63,6 +64,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
   for (const level of ['info', 'warn', 'error'] as const) metrics.gauge(`vm_log_messages_total{level="${level}"}`, () => log.counts[level]);
   let tcpConns = 0;
   metrics.gauge('vm_tcplistener_conns', () => tcpConns);
+  registerOffloadMetrics(metrics);
   const gateway = new Gateway(loaded.config, opts, metrics, log);
   metrics.set('vmauth_config_last_reload_successful', 1);
   metrics.set('vmauth_config_last_reload_success_timestamp_seconds', Math.floor(Date.now() / 1000));

@@ -133,3 +133,15 @@ export async function bcryptCompare(password: string, hash: string, clientKey: s
     throw err;
   }
 }
+
+/** Pool sizes, queues and task outcomes on /metrics (pools that never started show zeros). */
+export function registerOffloadMetrics(metrics: { gauge(name: string, read: () => number): void }): void {
+  const pools = { enforce: () => enforcePool, auth: () => authPool } as const;
+  for (const [name, pool] of Object.entries(pools)) {
+    metrics.gauge(`tenantgate_offload_queued{pool="${name}"}`, () => pool()?.queued ?? 0);
+    metrics.gauge(`tenantgate_offload_running{pool="${name}"}`, () => pool()?.running ?? 0);
+    for (const result of ['done', 'failed', 'refused'] as const) {
+      metrics.gauge(`tenantgate_offload_tasks_total{pool="${name}",result="${result}"}`, () => pool()?.counts[result] ?? 0);
+    }
+  }
+}
