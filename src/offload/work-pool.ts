@@ -15,6 +15,8 @@ export interface WorkPoolOptions {
   readonly maxRunningPerKey?: number;
   /** Tasks waiting over all keys (default: unbounded but for maxQueuedPerKey). */
   readonly maxQueued?: number;
+  /** A thread idle this long exits, giving its memory back (default 30 s); the next task starts one. */
+  readonly idleMs?: number;
 }
 
 export class WorkQueueFullError extends Error {
@@ -30,6 +32,7 @@ interface Job {
 interface Thread {
   readonly worker: Worker;
   job: { readonly id: number; readonly key: string; readonly job: Job } | null;
+  idle: NodeJS.Timeout | null;
 }
 
 // In the built tree the worker is JavaScript; tests run the TypeScript sources directly.
@@ -54,6 +57,8 @@ export class WorkPool {
   }
 
   get threads(): number { return this.#opts.threads; }
+  /** Threads started and not yet exited. */
+  get threadsAlive(): number { return this.#threads.length; }
   get queued(): number { return this.#queue.size; }
   get running(): number { return this.#threads.filter((t) => t.job !== null).length; }
 
@@ -72,14 +77,24 @@ export class WorkPool {
 
   #dispatch(): void {
     for (;;) {
+      // Nothing waiting: no thread is started for nothing.
+      if (this.#queue.size === 0) return;
       const thread = this.#idleThread();
       if (thread === undefined) return;
       const next = this.#queue.take();
       if (next === undefined) return;
       const id = this.#nextId++;
+      if (thread.idle !== null) { clearTimeout(thread.idle); thread.idle = null; }
       thread.job = { id, key: next.key, job: next.item };
       thread.worker.postMessage({ id, task: next.item.task });
     }
+  }
+
+  /** A thread that stays idle exits: a burst of large requests does not leave its heap behind. */
+  #idleLater(thread: Thread): void {
+    if (thread.idle !== null) clearTimeout(thread.idle);
+    thread.idle = setTimeout(() => { if (thread.job === null) void thread.worker.terminate(); }, this.#opts.idleMs ?? 30_000);
+    thread.idle.unref();
   }
 
   #idleThread(): Thread | undefined {
@@ -91,7 +106,7 @@ export class WorkPool {
   #spawn(): Thread {
     const worker = new Worker(WORKER_URL);
     worker.unref();
-    const thread: Thread = { worker, job: null };
+    const thread: Thread = { worker, job: null, idle: null };
     worker.on('message', (m: TaskReply) => {
       const j = thread.job;
       if (j === null || j.id !== m.id) return;
@@ -99,10 +114,12 @@ export class WorkPool {
       this.#queue.done(j.key);
       if (m.ok) { this.counts.done++; j.job.resolve(m.result); } else { this.counts.failed++; j.job.reject(new Error(`work pool task failed: ${m.error}`)); }
       this.#dispatch();
+      if (thread.job === null) this.#idleLater(thread);
     });
     const lost = (why: string) => {
       const i = this.#threads.indexOf(thread);
       if (i >= 0) this.#threads.splice(i, 1);
+      if (thread.idle !== null) { clearTimeout(thread.idle); thread.idle = null; }
       const j = thread.job;
       thread.job = null;
       if (j !== null) {

@@ -31,7 +31,7 @@ export const DEFAULT_BOUNDS: TenantBounds = Object.freeze({
   maxMatchParams: 100,
   maxSelectors: 1000,
   maxWriteDecodedRatio: 32,
-  maxWriteDecodedBytes: 64 * 1024 * 1024,
+  maxWriteDecodedBytes: 32 * 1024 * 1024,
   maxWriteSeries: 100_000,
   maxWriteLabels: 64,
 });

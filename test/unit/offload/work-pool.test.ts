@@ -52,3 +52,18 @@ test('a task that throws fails alone; the thread keeps serving', async () => {
   await assert.rejects(pool.run('A', { kind: 'tenant', source: { key: 'bad', raw: { labels: 5 }, dropSrcPathPrefixParts: 0 }, req: { method: 'GET', path: '/', rawQuery: '', headers: {}, body: null, access: null } }), /work pool task failed/);
   assert.equal(await pool.run('A', { kind: 'bcrypt', password: 'a', hash: bcrypt.hashSync('a', 4) }), true);
 });
+
+test('an idle thread exits and a later task starts a new one', async () => {
+  const p = new WorkPool({ threads: 1, maxQueuedPerKey: 1, idleMs: 50 });
+  try {
+    const hash = bcrypt.hashSync('a', 4);
+    assert.equal(await p.run('k', { kind: 'bcrypt', password: 'a', hash }), true);
+    const deadline = Date.now() + 5000;
+    while (p.threadsAlive > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(p.threadsAlive, 0);
+    assert.equal(await p.run('k', { kind: 'bcrypt', password: 'b', hash }), false);
+    assert.equal(p.threadsAlive, 1);
+  } finally {
+    await p.close();
+  }
+});

@@ -101,7 +101,7 @@ describe('remote-write bounds', () => {
 
   test('decoded size: a multiple of the compressed size stops a zstd bomb far below the cap', () => {
     const p = policy({ labels: { namespace: 'a' } });
-    // 16 MiB of zeros: under the 64 MiB cap, far over 32× its few hundred compressed bytes.
+    // 16 MiB of zeros: under the 32 MiB cap, far over 32× its few hundred compressed bytes.
     const bomb = zstdCompressSync(new Uint8Array(16 << 20));
     assert.ok(bomb.length * DEFAULT_BOUNDS.maxWriteDecodedRatio < 16 << 20);
     over(run(p, { method: 'POST', path: '/api/v1/write', body: bomb, headers: { ...RW, 'content-encoding': 'zstd' } }), 413, 'tenant_bound_write_decoded', 'tenant.bounds.max_write_decoded_ratio');
