@@ -58,7 +58,7 @@ users:
   tenant:
     labels: {namespace: a}
     max_response_size: ${MAX_RESPONSE}
-    bounds: {max_read_body_size: 2000, max_query_length: 200, max_match_params: 5, max_selectors: 8, max_write_series: 10, max_write_labels: 4}
+    bounds: {max_read_body_size: 2000, max_json_body_size: 3000, max_query_length: 200, max_match_params: 5, max_selectors: 8, max_write_series: 10, max_write_labels: 4}
 - username: prom-dec
   password: pass-prom-dec
   url_prefix: "${backend.url}/"
@@ -150,6 +150,16 @@ for (const [mode, flags] of [['inline', ['-enforce.threads=0']], ['worker pool',
       await expect(post(DEC, '/api/v1/write', zstdCompressSync(new Uint8Array(256 << 20)), ZSTD), 413, 'tenant.bounds.max_write_decoded_');
     });
 
+    test('Alertmanager JSON body size', async () => {
+      const alerts = (n: number) => {
+        const one = JSON.stringify([{ labels: { alertname: 'x', pad: '' }, annotations: {} }]);
+        return JSON.stringify([{ labels: { alertname: 'x', pad: 'p'.repeat(n - one.length) }, annotations: {} }]);
+      };
+      const JSONH = { 'content-type': 'application/json' };
+      await expect(post(PQ, '/api/v2/alerts', alerts(3000), JSONH), 200);
+      await expect(post(PQ, '/api/v2/alerts', alerts(3001), JSONH), 413, 'tenant.bounds.max_json_body_size');
+    });
+
     test('filtered response size: at the bound it is filtered, one byte over is refused and not passed on', async () => {
       const at = await tenantGet(gw.url, `/api/v1/rules?size=${MAX_RESPONSE}`, PQ);
       assert.equal(at.status, 200, at.body);
@@ -162,7 +172,7 @@ for (const [mode, flags] of [['inline', ['-enforce.threads=0']], ['worker pool',
 
     test('refusals are counted by reason', async () => {
       const text = await (await fetch(`${gw.url}/metrics`)).text();
-      for (const reason of ['tenant_bound_read_body', 'tenant_bound_match_params', 'tenant_bound_query_length', 'tenant_bound_selectors', 'tenant_bound_write_series', 'tenant_bound_write_labels', 'tenant_bound_write_decoded', 'tenant_bound_response_size']) {
+      for (const reason of ['tenant_bound_read_body', 'tenant_bound_json_body', 'tenant_bound_match_params', 'tenant_bound_query_length', 'tenant_bound_selectors', 'tenant_bound_write_series', 'tenant_bound_write_labels', 'tenant_bound_write_decoded', 'tenant_bound_response_size']) {
         assert.ok(deniedTotal(text, reason) > 0, reason);
       }
     });

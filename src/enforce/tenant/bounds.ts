@@ -9,6 +9,8 @@ import { TenantRefused } from './refusal.ts';
 export interface TenantBounds {
   /** Body bytes read on read endpoints (a urlencoded form is parsed entry by entry). */
   readonly maxReadBodyBytes: number;
+  /** Body bytes of a JSON request that is parsed and rebuilt (Alertmanager alerts and silences). */
+  readonly maxJsonBodyBytes: number;
   /** Characters of one `query` or one `match[]` value. */
   readonly maxQueryLength: number;
   /** `match[]` values in one request (URL and form together). */
@@ -27,6 +29,7 @@ export interface TenantBounds {
 
 export const DEFAULT_BOUNDS: TenantBounds = Object.freeze({
   maxReadBodyBytes: 256 * 1024,
+  maxJsonBodyBytes: 1024 * 1024,
   maxQueryLength: 16 * 1024,
   maxMatchParams: 100,
   maxSelectors: 1000,
@@ -39,6 +42,7 @@ export const DEFAULT_BOUNDS: TenantBounds = Object.freeze({
 /** The config key of each bound, as the refusal messages name it. */
 export const BOUND_KEYS: Readonly<Record<keyof TenantBounds, string>> = {
   maxReadBodyBytes: 'tenant.bounds.max_read_body_size',
+  maxJsonBodyBytes: 'tenant.bounds.max_json_body_size',
   maxQueryLength: 'tenant.bounds.max_query_length',
   maxMatchParams: 'tenant.bounds.max_match_params',
   maxSelectors: 'tenant.bounds.max_selectors',
@@ -55,6 +59,7 @@ const bytes = count(2 ** 31 - 1);
 
 export const boundsSchema = z.strictObject({
   max_read_body_size: bytes.optional(),
+  max_json_body_size: bytes.optional(),
   max_query_length: count(16 * 1024 * 1024).optional(),
   max_match_params: count(1_000_000).optional(),
   max_selectors: count(1_000_000).optional(),
@@ -68,6 +73,7 @@ export function compileBounds(raw: z.infer<typeof boundsSchema> | undefined): Te
   const d = DEFAULT_BOUNDS;
   return Object.freeze({
     maxReadBodyBytes: raw?.max_read_body_size ?? d.maxReadBodyBytes,
+    maxJsonBodyBytes: raw?.max_json_body_size ?? d.maxJsonBodyBytes,
     maxQueryLength: raw?.max_query_length ?? d.maxQueryLength,
     maxMatchParams: raw?.max_match_params ?? d.maxMatchParams,
     maxSelectors: raw?.max_selectors ?? d.maxSelectors,

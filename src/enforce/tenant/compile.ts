@@ -9,7 +9,7 @@ import { classifyRequest, type Endpoint } from './classify.ts';
 import { parseTenantConfig, type TenantConfig } from './config.ts';
 import { readBodyRefusal } from './params.ts';
 import type { BodyLimit, TenantDecision, TenantPolicy, TenantPolicySource, TenantRequest } from './policy.ts';
-import { writeDecodedLimit } from './bounds.ts';
+import { BOUND_KEYS, writeDecodedLimit } from './bounds.ts';
 import { readSnappyPreamble } from '../remote-write/snappy-decode.ts';
 import { compileScope, enforcePromql } from './promql.ts';
 import { refuse, TenantRefused } from './refusal.ts';
@@ -57,6 +57,7 @@ export class CompiledTenantPolicy implements TenantPolicy {
   readonly config: TenantConfig;
   readonly source: TenantPolicySource;
   readonly #readLimit: BodyLimit;
+  readonly #jsonLimit: BodyLimit;
   readonly #writeLimit: BodyLimit;
   readonly #allow: readonly WholeMatcher[];
   readonly #drop: number;
@@ -69,6 +70,10 @@ export class CompiledTenantPolicy implements TenantPolicy {
     this.maxBodyBytes = config.maxBodyBytes;
     this.source = { key: JSON.stringify([raw, drop]), raw, dropSrcPathPrefixParts: drop };
     this.#readLimit = { bytes: config.bounds.maxReadBodyBytes, refusal: readBodyRefusal(config.bounds, null).refusal };
+    this.#jsonLimit = {
+      bytes: config.bounds.maxJsonBodyBytes,
+      refusal: refuse(413, 'tenant_bound_json_body', `the request body is larger than ${config.bounds.maxJsonBodyBytes} bytes (${BOUND_KEYS.maxJsonBodyBytes}), the most a JSON body of this endpoint may be`),
+    };
     this.#writeLimit = {
       bytes: config.maxBodyBytes,
       refusal: refuse(413, 'tenant_body_too_large', `the request body is larger than ${config.maxBodyBytes} bytes (tenant.max_body_size), the most tenant enforcement reads`),
@@ -103,12 +108,16 @@ export class CompiledTenantPolicy implements TenantPolicy {
     return this.#drop > 0 ? dropPrefixParts(path, this.#drop) : path;
   }
 
-  /** Writes and operator-allowed paths may carry large bodies; everything else is a read and gets the read bound. */
+  /**
+   * Writes and operator-allowed paths may carry large bodies; JSON bodies that are parsed and
+   * rebuilt (Alertmanager) have their own bound; everything else is a read and gets the read bound.
+   */
   bodyLimit(method: string, rawPath: string): BodyLimit {
     const path = this.#path(rawPath);
     if (this.#allow.length > 0 && this.#allow.some((m) => m.test(path))) return this.#writeLimit;
     const ep = classifyRequest(this.config.enforce, path, method.toUpperCase());
-    return ep !== null && ep.access === 'write' ? this.#writeLimit : this.#readLimit;
+    if (ep === null || ep.access !== 'write') return this.#readLimit;
+    return ep.api === 'am_alerts_post' || ep.api === 'am_silences_post' ? this.#jsonLimit : this.#writeLimit;
   }
 
   workSize(req: TenantRequest): number {

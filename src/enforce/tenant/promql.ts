@@ -134,9 +134,13 @@ function remoteWrite(req: TenantRequest, cfg: TenantConfig, scope: MetricsScope)
   }
 }
 
-function parseJsonRequest(req: TenantRequest): unknown {
+function parseJsonRequest(req: TenantRequest, bounds: TenantBounds): unknown {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw new TenantRefused(415, 'tenant_body_unsupported', 'expected an application/json body');
+  const size = req.body?.length ?? 0;
+  if (size > bounds.maxJsonBodyBytes) {
+    throw new TenantRefused(413, 'tenant_bound_json_body', `the request body is ${size} bytes; the limit is ${bounds.maxJsonBodyBytes} bytes (${BOUND_KEYS.maxJsonBodyBytes})`);
+  }
   try {
     return JSON.parse((req.body ?? Buffer.alloc(0)).toString('utf8'));
   } catch {
@@ -150,8 +154,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
  * A new silence, rebuilt from the fields Alertmanager knows with their exact names: Go's JSON
  * decoder matches keys case-insensitively, so `"Matchers"` next to `"matchers"` must not survive.
  */
-function silenceBody(req: TenantRequest, tenant: CompiledTenant): Buffer {
-  const s = parseJsonRequest(req);
+function silenceBody(req: TenantRequest, tenant: CompiledTenant, bounds: TenantBounds): Buffer {
+  const s = parseJsonRequest(req, bounds);
   if (!isObject(s)) throw new TenantRefused(400, 'tenant_body_unsupported', 'a silence must be a JSON object');
   for (const k of Object.keys(s)) {
     if (k.toLowerCase() === 'id') throw new TenantRefused(403, 'tenant_silence_update', 'updating an existing silence is not allowed through the tenant gateway; create a new silence instead');
@@ -168,9 +172,9 @@ function silenceBody(req: TenantRequest, tenant: CompiledTenant): Buffer {
 }
 
 /** Alerts posted to Alertmanager get the tenant labels, whatever the client set. */
-function alertsBody(req: TenantRequest, scope: MetricsScope): Buffer {
+function alertsBody(req: TenantRequest, scope: MetricsScope, bounds: TenantBounds): Buffer {
   const labels = tenantPairs(scope);
-  const list = parseJsonRequest(req);
+  const list = parseJsonRequest(req, bounds);
   if (!Array.isArray(list)) throw new TenantRefused(400, 'tenant_alerts_invalid', 'expected a JSON array of alerts');
   const out = list.map((a) => {
     if (!isObject(a) || !isObject(a.labels)) throw new TenantRefused(400, 'tenant_alerts_invalid', 'each alert must be an object with a labels object');
@@ -227,9 +231,9 @@ export function enforcePromql(ep: Endpoint, cfg: TenantConfig, scope: MetricsSco
         }),
       };
     case 'am_silences_post':
-      return { kind: 'forward', rawQuery: req.rawQuery, body: silenceBody(req, tenant), removeHeaders };
+      return { kind: 'forward', rawQuery: req.rawQuery, body: silenceBody(req, tenant, cfg.bounds), removeHeaders };
     case 'am_alerts_post':
-      return { kind: 'forward', rawQuery: req.rawQuery, body: alertsBody(req, scope), removeHeaders };
+      return { kind: 'forward', rawQuery: req.rawQuery, body: alertsBody(req, scope, cfg.bounds), removeHeaders };
     default:
       throw new Error(`internal: ${ep.api} is not a promql endpoint`);
   }

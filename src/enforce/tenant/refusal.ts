@@ -27,6 +27,7 @@ export type TenantReason =
   | 'tenant_body_too_large'
   | 'tenant_work_queue_full'
   | 'tenant_bound_read_body'
+  | 'tenant_bound_json_body'
   | 'tenant_bound_query_length'
   | 'tenant_bound_match_params'
   | 'tenant_bound_selectors'

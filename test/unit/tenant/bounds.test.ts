@@ -61,6 +61,20 @@ describe('read bounds', () => {
     over(run(many, { path: '/api/v1/series', query: 'match[]=a&match[]=b&match[]=c&match[]=d&match[]=e' }), 422, 'tenant_bound_selectors', 'tenant.bounds.max_selectors');
   });
 
+  test('Alertmanager JSON bodies have their own bound', () => {
+    const am = policy({ labels: { namespace: 'a' }, bounds: { max_json_body_size: 300 } });
+    assert.equal(am.bodyLimit('POST', '/api/v2/alerts').bytes, 300);
+    assert.equal(am.bodyLimit('POST', '/api/v2/alerts').refusal.reason, 'tenant_bound_json_body');
+    assert.equal(policy({ labels: { namespace: 'a' } }).bodyLimit('POST', '/api/v2/silences').bytes, 1024 * 1024);
+    const alerts = (n: number) => {
+      const one = JSON.stringify([{ labels: { alertname: 'x', pad: '' }, annotations: {} }]);
+      return JSON.stringify([{ labels: { alertname: 'x', pad: 'p'.repeat(n - one.length) }, annotations: {} }]);
+    };
+    const JSONH = { 'content-type': 'application/json' };
+    forwarded(run(am, { method: 'POST', path: '/api/v2/alerts', body: alerts(300), headers: JSONH }));
+    over(run(am, { method: 'POST', path: '/api/v2/alerts', body: alerts(301), headers: JSONH }), 413, 'tenant_bound_json_body', 'tenant.bounds.max_json_body_size');
+  });
+
   test('VictoriaLogs reads have the read body and query length bounds too', () => {
     const vl = policy({ enforce: 'victorialogs', logs: { account_id: 1, project_id: 0 }, bounds: { max_query_length: 10 } });
     forwarded(run(vl, { path: '/select/logsql/query', query: 'query=' + 'x'.repeat(10) }));
