@@ -133,7 +133,8 @@ export class CompiledTenantPolicy implements TenantPolicy {
     const enc = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
     let decoded = limit;
     if (enc === '' || enc === 'snappy') {
-      try { decoded = Math.min(limit, readSnappyPreamble(body).length); } catch { decoded = body.length; }
+      // A block declaring more than the limit is refused before decoding: no work to move.
+      try { const declared = readSnappyPreamble(body).length; decoded = declared > limit ? 0 : declared; } catch { decoded = 0; }
     }
     return n + Math.ceil(decoded / WRITE_BYTES_PER_WORK_BYTE);
   }

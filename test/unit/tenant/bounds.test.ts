@@ -131,6 +131,9 @@ describe('remote-write bounds', () => {
     const raw = series(100);
     const req = { method: 'POST', path: '/api/v1/write', rawQuery: '', headers: RW, body: Buffer.from(snappyCompress(raw)), access: null };
     assert.equal(p.workSize(req), Math.ceil(raw.length / WRITE_BYTES_PER_WORK_BYTE));
+    // A snappy block declaring more than the decoded-size bound is refused at once, inline.
+    const bomb = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]);
+    assert.equal(p.workSize({ ...req, body: bomb }), 0);
     const zstd = { ...req, headers: { ...RW, 'content-encoding': 'zstd' }, body: zstdCompressSync(raw) };
     // zstd declares no size up front: the decoded-size bound is the estimate.
     assert.equal(p.workSize(zstd), Math.ceil(zstd.body.length * DEFAULT_BOUNDS.maxWriteDecodedRatio / WRITE_BYTES_PER_WORK_BYTE));
