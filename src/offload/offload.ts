@@ -68,8 +68,18 @@ function auth(): WorkPool {
  * queue the request waits in. A full queue is a refusal (429), never a wait without end.
  */
 export function enforceTenant(policy: TenantPolicy, req: TenantRequest, userKey: string): TenantDecision | Promise<TenantDecision> {
-  if (options.threads === 0 || policy.workSize(req) < options.thresholdBytes) return withPooledFilter(policy.enforce(req), policy, req, userKey);
-  return offloaded(policy, req, userKey);
+  if (options.threads === 0 || policy.workSize(req) < options.thresholdBytes) return withPooledFilter(policy.enforce(req), policy, req, queueKey(userKey, req));
+  return offloaded(policy, req, queueKey(userKey, req));
+}
+
+/**
+ * The queue a request waits in: its user, and for JWT users (often one config entry for many
+ * tenants) the tenant its token names, so JWT tenants do not share one queue.
+ */
+function queueKey(userKey: string, req: TenantRequest): string {
+  const a = req.access;
+  if (a === null) return userKey;
+  return `${userKey}\0${a.metricsAccountId}:${a.metricsProjectId}:${a.metricsExtraLabels.join(',')}:${a.logsAccountId}:${a.logsProjectId}`;
 }
 
 /** The request as a worker thread sees it: the credentials stay on this thread. */
