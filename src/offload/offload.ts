@@ -76,7 +76,7 @@ export function enforceTenant(policy: TenantPolicy, req: TenantRequest, userKey:
  * The queue a request waits in: its user, and for JWT users (often one config entry for many
  * tenants) the tenant its token names, so JWT tenants do not share one queue.
  */
-function queueKey(userKey: string, req: TenantRequest): string {
+export function queueKey(userKey: string, req: TenantRequest): string {
   const a = req.access;
   if (a === null) return userKey;
   return `${userKey}\0${a.metricsAccountId}:${a.metricsProjectId}:${a.metricsExtraLabels.join(',')}:${a.logsAccountId}:${a.logsProjectId}`;
