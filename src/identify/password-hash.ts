@@ -67,7 +67,7 @@ export class HashedPasswordUsers {
     const entry = this.#byUsername.get(username);
     const ok = await bcryptCompare(password, entry?.hash ?? this.#dummyHash, `ip\0${clientIp}`);
     if (ok === 'queue-full') {
-      return { kind: 'limited', message: 'too many logins from this address are being verified (-auth.maxQueuedLoginsPerIP); retry later', retryAfterSeconds: 1 };
+      return { kind: 'limited', message: 'too many logins are waiting to be verified (-auth.maxQueuedLoginsPerIP per address, -auth.bcryptConcurrency × 64 in all); retry later', retryAfterSeconds: 1 };
     }
     if (!ok || entry === undefined) { this.#fail(clientIp, username, key); return null; }
     if (this.#verified.size >= CACHE_MAX) this.#verified.delete(this.#verified.keys().next().value as string);
