@@ -10,6 +10,7 @@ import { startBackend } from './lib/backend.ts';
 import { renderConfig } from './lib/configs.ts';
 import { measure, type RunResult, type Topology } from './lib/measure.ts';
 import { promqlMicro, remoteWriteMicro } from './lib/micro.ts';
+import { noisyNeighbour, noisyTable } from './lib/noisy.ts';
 import { treeCpuSeconds as cpuSeconds, waitForQuiet } from './lib/proc-stats.ts';
 import { makeJwt, postBody, remoteWriteBatch, BASIC_PASSWORD, BASIC_USER, BEARER_TOKEN } from './lib/payloads.ts';
 import { freePort, hasCommand, runToEnd } from './lib/processes.ts';
@@ -120,6 +121,8 @@ async function run(settings: ReturnType<typeof readSettings>, dir: string, proxy
       if (p !== null) profiles.push(p);
     }
 
+    const noisy = settings.noisyS > 0 && settings.only.length === 0 ? await noisyNeighbour({ dir, backendPort, loadCore, nodeFlags: settings.nodeFlags, seconds: settings.noisyS, log }) : [];
+
     let promql: Awaited<ReturnType<typeof promqlMicro>> | null = null;
     let rw: Awaited<ReturnType<typeof remoteWriteMicro>> | null = null;
     if (settings.micro) {
@@ -157,6 +160,7 @@ async function run(settings: ReturnType<typeof readSettings>, dir: string, proxy
       else if (rw !== null && 'error' in rw) log(`- remote-write micro-benchmark failed: ${rw.error}`);
     }
     for (const p of profiles) printProfile(p.title, p.summary, p.requests, p.cpuUsPerRequest);
+    if (noisy.length > 0) { log(''); log('## Noisy neighbour (tenant B steady GETs, wrk -c8, while tenant A attacks; -workers=2; docs/limits.md)'); log(''); log(noisyTable(noisy)); }
 
     const outDir = join(REPO, '.bench-results');
     mkdirSync(outDir, { recursive: true });
@@ -167,7 +171,7 @@ async function run(settings: ReturnType<typeof readSettings>, dir: string, proxy
       remoteWriteBatch: { series: batch.series, samples: batch.samples, protobufBytes: batch.rawBytes, snappyBytes: batch.body.length },
       notImplemented: na, aggregates: aggs, runs: results, targets: checks,
       micro: { promql: promqlOk ? { ...promqlOk, raw: undefined } : promql, remoteWrite: rwOk ? { ...rwOk, raw: undefined } : rw },
-      profiles,
+      profiles, noisy,
     };
     const file = join(outDir, `bench-${stamp}.json`);
     writeFileSync(file, JSON.stringify(json, null, 2));

@@ -16,6 +16,8 @@ export interface ProxyOptions {
   /** Extra Node flags for tenantgate (e.g. --cpu-prof). */
   readonly nodeFlags?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
+  /** Extra tenantgate flags (e.g. -workers=2). */
+  readonly gatewayFlags?: readonly string[];
 }
 
 function flags(o: ProxyOptions): string[] {
@@ -24,7 +26,7 @@ function flags(o: ProxyOptions): string[] {
 
 export async function startProxy(kind: ProxyKind, o: ProxyOptions): Promise<Proc> {
   const proc = kind === 'tenantgate'
-    ? start('tenantgate', o.core, process.execPath, [...(o.nodeFlags ?? []), TENANTGATE_CLI, ...flags(o)], o.env)
+    ? start('tenantgate', o.core, process.execPath, [...(o.nodeFlags ?? []), TENANTGATE_CLI, ...flags(o), ...(o.gatewayFlags ?? [])], o.env)
     : start('vmauth', o.core, o.vmauthBin, flags(o));
   await waitForPort(o.port, proc);
   return proc;

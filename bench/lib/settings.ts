@@ -29,6 +29,8 @@ export interface Settings {
    */
   readonly nodeFlags: readonly string[];
   readonly cores: number;
+  /** Seconds of B's load per attack in the noisy-neighbour scenario; 0 skips it. */
+  readonly noisyS: number;
 }
 
 function num(name: string, dflt: number, min: number, max: number): number {
@@ -61,5 +63,6 @@ export function readSettings(): Settings {
     retries: Math.round(num('BENCH_RETRIES', 1, 0, 5)),
     nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '--max-semi-space-size=4').split(/\s+/).filter((x) => x !== ''),
     cores: availableParallelism(),
+    noisyS: Math.round(num('BENCH_NOISY', 5, 0, 120)),
   };
 }

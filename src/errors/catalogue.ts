@@ -15,11 +15,12 @@ export const REFUSALS = {
   backend_error_no_retry: { status: 503, reason: 'backend_error' },
   internal_auth: { status: 401, reason: 'internal_auth' },
   tenant_response_unfilterable: { status: 502, reason: 'tenant_response_unfilterable' },
-  tenant_body_too_large: { status: 413, reason: 'tenant_body_too_large' },
+  tenant_response_too_large: { status: 422, reason: 'tenant_bound_response_size' },
   jwt_claim_unsafe: { status: 401, reason: 'jwt_claim_unsafe' },
   path_denied: { status: 403, reason: 'path_denied' },
   tenant_unscoped_endpoint: { status: 403, reason: 'tenant_unscoped_endpoint' },
   tenant_admin_endpoint: { status: 403, reason: 'tenant_admin_endpoint' },
+  login_rate_limited: { status: 429, reason: 'login_rate_limited' },
 } as const;
 
 export type RefusalCode = keyof typeof REFUSALS;

@@ -110,6 +110,7 @@ export async function explainRequest(config: CompiledConfig, input: ExplainInput
     const identifier = new RequestIdentifier(authHeaders, (_req, r) => refusals.push(`${r.code}: ${r.detail}`));
     const id = await identifier.identify(config, req);
     if (id.kind === 'missing') return refuseWith('missing_auth', "missing 'Authorization' request header");
+    if (id.kind === 'limited') return refuseWith('login_rate_limited', id.message);
     if (id.kind === 'invalid') return refuseWith('invalid_auth_token', refusals.length > 0 ? `invalid credentials (${refusals.join('; ')})` : 'invalid credentials: they match no user');
     user = id.user;
     access = id.access;
@@ -155,14 +156,17 @@ export async function explainRequest(config: CompiledConfig, input: ExplainInput
   let tenant: Explanation['tenant'] = null;
   if (route.tenant !== null) {
     const d = await applyTenantPolicy(route.tenant, {
-      req, target, body: body === null ? { kind: 'none' } : { kind: 'whole', data: body }, headerOps, access, bodyDeadlineMs: 0,
+      req, target, body: body === null ? { kind: 'none' } : { kind: 'whole', data: body }, headerOps, access, bodyDeadlineMs: 0, userKey: user.logName,
     }, async (decision) => (decision.kind === 'lookup' ? { kind: 'needs_lookup', path: decision.path } : decision));
     const scope = describeTenantScope(route.tenant);
     const enforce = tenantEnforceKind(route.tenant);
     if (d.kind === 'refuse') {
       return { request, user: userInfo, route: routeInfo(headerOps), tenant: { scope, enforce, access: '' }, decision: 'refuse', refusal: { status: d.status, reason: d.reason, message: d.message } };
     }
-    if (d.kind === 'body') return refuseWith(d.code, d.message, { user: userInfo, route: routeInfo(headerOps) });
+    if (d.kind === 'body') {
+      if (d.bound !== undefined) return { request, user: userInfo, route: routeInfo(headerOps), tenant: { scope, enforce, access: '' }, decision: 'refuse', refusal: { status: d.bound.status, reason: d.bound.reason, message: d.bound.message } };
+      return refuseWith(d.code, d.message, { user: userInfo, route: routeInfo(headerOps) });
+    }
     if (d.kind === 'needs_lookup') {
       return { request, user: userInfo, route: routeInfo(headerOps), tenant: { scope, enforce, access: '' }, decision: 'needs_lookup', lookup: { path: d.path, why: 'the decision depends on who owns this object at the backend (e.g. a silence); explain contacts no backend' } };
     }

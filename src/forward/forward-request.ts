@@ -15,6 +15,7 @@ import { buildDefaultUrlPath, buildTargetPath } from '../route/target-url.ts';
 import type { Backend, BackendTarget } from './backend-set.ts';
 import { attempt, type OutgoingRequest } from './proxy.ts';
 import { buildRequestHeaders } from './request-headers.ts';
+import { responseTooLarge } from '../offload/offload.ts';
 
 /** Network errors after which vmauth retries once at the same backend (a stale keep-alive socket). */
 const TRIVIAL_NET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
@@ -95,6 +96,7 @@ export class Forwarder {
           // The backend is healthy; its answer just cannot be scoped to the tenant. Fail closed
           // without taking the backend out of rotation.
           stats.errors++;
+          if (errCode(result.error) === 'ERR_RESPONSE_TOO_LARGE') return this.#refuse(ctx, 'tenant_response_too_large', responseTooLarge(ctx.responseFilter));
           this.#log.warn(`cannot filter the response of ${safeUrl(t.display)} for the tenant: ${result.error.message}`, { user: user.logName });
           return this.#refuse(ctx, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
         case 'retry-status':

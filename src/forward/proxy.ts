@@ -86,7 +86,7 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
         if (filter !== undefined) {
           size += chunk.length;
           if (size > filter.maxBytes) {
-            const err = new Error(`response larger than ${filter.maxBytes} bytes cannot be filtered`);
+            const err = Object.assign(new Error(`response larger than ${filter.maxBytes} bytes cannot be filtered`), { code: 'ERR_RESPONSE_TOO_LARGE' });
             settle({ kind: 'filter-failed', error: err });
             c.abort(err);
             return;
@@ -105,20 +105,25 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
       },
       onResponseEnd() {
         if (filter !== undefined && held !== null) {
-          let out: Buffer;
+          const h = held;
+          const send = (out: Buffer) => {
+            delete h['content-length'];
+            delete h['content-encoding'];
+            h['content-length'] = String(out.length);
+            res.writeHead(status, h);
+            res.end(out);
+            settle({ kind: 'responded', status, complete: true });
+          };
+          let out: Buffer | Promise<Buffer>;
           try {
-            const ct = held['content-type'];
+            const ct = h['content-type'];
             out = filter.filter(status, Array.isArray(ct) ? ct[0] : ct, Buffer.concat(chunks, size));
           } catch (err) {
             settle({ kind: 'filter-failed', error: err as Error });
             return;
           }
-          delete held['content-length'];
-          delete held['content-encoding'];
-          held['content-length'] = String(out.length);
-          res.writeHead(status, held);
-          res.end(out);
-          settle({ kind: 'responded', status, complete: true });
+          if (Buffer.isBuffer(out)) send(out);
+          else out.then(send, (err: Error) => settle({ kind: 'filter-failed', error: err }));
           return;
         }
         if (!ended) res.end();

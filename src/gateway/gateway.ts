@@ -20,6 +20,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { IpFilter } from '../authorize/ip-filter.ts';
 import type { CompiledConfig, CompiledUser, HeaderOp } from '../config/model.ts';
 import { applyTenantPolicy } from '../enforce/tenant/apply-policy.ts';
+import type { TenantRefusal } from '../enforce/tenant/policy.ts';
 import { checkRouteGuard } from '../authorize/route-guard.ts';
 import { refuseGuarded } from '../authorize/guard-refusal.ts';
 import { Forwarder } from '../forward/forward-request.ts';
@@ -132,6 +133,11 @@ export class Gateway {
       this.#auditAnonymous(req, null, status, 'missing_auth');
       return;
     }
+    if (id.kind === 'limited') {
+      const status = refuse(res, this.#metrics, 'login_rate_limited', id.message, { 'retry-after': String(id.retryAfterSeconds) });
+      this.#auditAnonymous(req, null, status, 'login_rate_limited');
+      return;
+    }
     void this.#rejectInvalidCredentials(req, res, config.unauthorizedUser, start);
   }
 
@@ -194,13 +200,11 @@ export class Gateway {
     }
     if (!hasBody(req)) return true;
     const policy = ctx.route?.tenant ?? null;
+    const limit = policy !== null ? policy.bodyLimit(req.method ?? 'GET', ctx.target.path) : null;
     const maxBuf = Math.max(opts.requestBufferSize, opts.maxRequestBodySizeToRetry);
     const declared = declaredLength(req);
-    if (policy !== null && declared > policy.maxBodyBytes) {
-      this.#refuse(ctx, 'tenant_body_too_large', `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads`);
-      return false;
-    }
-    const bytes = policy !== null ? (declared >= 0 ? declared : policy.maxBodyBytes) : declared > 0 && declared <= Math.max(maxBuf, WHOLE_BODY_MAX) ? declared : maxBuf;
+    if (limit !== null && declared > limit.bytes) return this.#refuseBound(ctx, limit.refusal);
+    const bytes = limit !== null ? (declared >= 0 ? declared : limit.bytes) : declared > 0 && declared <= Math.max(maxBuf, WHOLE_BODY_MAX) ? declared : maxBuf;
     if (!runtime.reserveBytes(bytes)) {
       this.#refuse(ctx, 'user_buffer_limit',
         `the user ${user.logName} already holds ${runtime.bufferedBytes} bytes of request bodies in memory; -maxBufferedBytesPerUser=${opts.maxBufferedBytesPerUser}`, { 'retry-after': '10' });
@@ -210,13 +214,10 @@ export class Gateway {
     const bufferStart = performance.now();
     const buffering = bufferBody(req, maxBuf, Math.max(0, ctx.deadline - performance.now()));
     let body = buffering instanceof Promise ? await buffering : buffering;
-    if (body.kind === 'stream' && policy !== null) {
-      const reading = readWholeBody(body, policy.maxBodyBytes, Math.max(0, ctx.deadline - performance.now()));
+    if (body.kind === 'stream' && limit !== null) {
+      const reading = readWholeBody(body, limit.bytes, Math.max(0, ctx.deadline - performance.now()));
       const whole = reading instanceof Promise ? await reading : reading;
-      if (whole === 'too-large') {
-        this.#refuse(ctx, 'tenant_body_too_large', `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads`);
-        return false;
-      }
+      if (whole === 'too-large') return this.#refuseBound(ctx, limit.refusal);
       body = whole === 'timeout' ? { kind: 'timeout', bytes: -1 } : whole === 'error' ? { kind: 'error', error: new Error('cannot read the rest of the body') } : whole === null ? NO_BODY : { kind: 'whole', data: whole };
     }
     this.#metrics.bufferBody.observe((performance.now() - bufferStart) / 1000);
@@ -311,7 +312,7 @@ export class Gateway {
     const lookup = { req: ctx.req, route, headerOps: ctx.headerOps, access: ctx.access, removeXffValue: this.#opts.removeXffValue };
     const d = await applyTenantPolicy(policy, {
       req: ctx.req, target: ctx.target, body: ctx.body, headerOps: ctx.headerOps, access: ctx.access,
-      bodyDeadlineMs: Math.max(0, ctx.deadline - performance.now()),
+      bodyDeadlineMs: Math.max(0, ctx.deadline - performance.now()), userKey: ctx.user.logName,
     }, (decision) => resolveTenantDecision(decision, lookup));
     switch (d.kind) {
       case 'forward':
@@ -322,6 +323,7 @@ export class Gateway {
         ctx.tenantAccess = d.access;
         return true;
       case 'body':
+        if (d.bound !== undefined) return this.#refuseBound(ctx, d.bound);
         this.#refuse(ctx, d.code, d.message);
         if (d.code === 'reject_slow_client') ctx.req.destroy();
         return false;
@@ -357,6 +359,18 @@ export class Gateway {
   #refuse(ctx: RequestContext, code: RefusalCode, message: string, headers?: Record<string, string>): false {
     ctx.status = refuse(ctx.res, this.#metrics, code, message, headers);
     ctx.reason = REFUSALS[code].reason;
+    return false;
+  }
+
+  /**
+   * A body over a tenant bound: refused before or while reading. The rest of the body is never
+   * read, so the connection cannot carry another request.
+   */
+  #refuseBound(ctx: RequestContext, r: TenantRefusal): false {
+    this.#metrics.requestError(r.reason);
+    sendText(ctx.res, r.status, r.message, { connection: 'close' });
+    ctx.status = r.status;
+    ctx.reason = r.reason;
     return false;
   }
 

@@ -9,8 +9,10 @@ import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import { FlagError, parseFlags, usageText, type ParsedFlags } from '../flags/parse.ts';
 import { closeAllDispatchers } from '../forward/dispatchers.ts';
+import { configureLoginGuard, type LoginGuardOptions } from '../identify/login-guard.ts';
 import { httpAuthHeaders } from '../observe/access-log.ts';
 import { AuditLog } from '../observe/audit-log.ts';
+import { configureOffload, type OffloadOptions } from '../offload/offload.ts';
 import { Logger } from '../observe/logger.ts';
 import { VERSION } from '../version.ts';
 import { WORKER_SLOT_ENV } from './cluster-protocol.ts';
@@ -85,6 +87,31 @@ export function tenantDefaults(f: ParsedFlags): TenantDefaults {
   throw new FlagError(`invalid value ${JSON.stringify(v)} for flag -tenantDefaults: must be secure or vmauth`);
 }
 
+/** -enforce.* and -auth.* flags of the work pools and the login guard; throws FlagError when out of range. */
+export function offloadFromFlags(f: ParsedFlags): { offload: OffloadOptions; guard: LoginGuardOptions } {
+  const range = (name: string, min: number, max: number): number => {
+    const v = f.int(name);
+    if (v < min || v > max) throw new FlagError(`invalid value "${v}" for flag -${name}: must be between ${min} and ${max}`);
+    return v;
+  };
+  const window = f.duration('auth.failedLoginWindow');
+  if (window <= 0) throw new FlagError('invalid value for flag -auth.failedLoginWindow: must be positive');
+  return {
+    offload: {
+      threads: range('enforce.threads', 0, 64),
+      thresholdBytes: f.bytes('enforce.offloadThreshold'),
+      maxQueuedPerUser: range('enforce.maxQueuedPerUser', 1, 100_000),
+      bcryptThreads: range('auth.bcryptConcurrency', 1, 64),
+      bcryptQueuedPerKey: range('auth.maxQueuedLoginsPerIP', 1, 10_000),
+    },
+    guard: {
+      maxPerIp: range('auth.maxFailedLoginsPerIP', 0, 1_000_000),
+      maxPerUser: range('auth.maxFailedLoginsPerUser', 0, 1_000_000),
+      windowMs: window,
+    },
+  };
+}
+
 /** -workers: 0 (the default) means one worker per CPU available to the process. */
 export function workerCount(f: ParsedFlags): number {
   const n = f.int('workers');
@@ -102,6 +129,9 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
     for (const name of ['backend.TLSCAFile', 'backend.TLSCertFile', 'backend.TLSKeyFile']) {
       if (/^https?:\/\//i.test(flags.string(name))) throw new FlagError(`flag -${name} is an http(s) URL; tenantgate reads TLS material from local files only: download it to a file and give its path`);
     }
+    const { offload, guard } = offloadFromFlags(flags);
+    configureOffload(offload);
+    configureLoginGuard(guard);
   } catch (err) {
     if (err instanceof FlagError) {
       process.stderr.write(`${err.message}\n`);

@@ -23,6 +23,7 @@ import { renderStatusPage } from '../observe/status-page.ts';
 import { collectStatus, type StatusState } from '../observe/status-data.ts';
 import { explainRequest } from '../explain/explain-request.ts';
 import { parseRequestTarget } from '../route/request-target.ts';
+import { registerOffloadMetrics } from '../offload/offload.ts';
 import { VERSION } from '../version.ts';
 import { Gateway } from './gateway.ts';
 import { sendText } from './respond.ts';
@@ -76,6 +77,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
   for (const level of ['info', 'warn', 'error'] as const) metrics.gauge(`vm_log_messages_total{level="${level}"}`, () => log.counts[level]);
   let tcpConns = 0;
   metrics.gauge('vm_tcplistener_conns', () => tcpConns);
+  registerOffloadMetrics(metrics);
   const gateway = new Gateway(loaded.config, opts, metrics, log, ctx.audit);
   // Tenant alert posts wait for the first read of the Alertmanager configs (bounded by the timeout).
   const amWatch = startAlertmanagerWatch({ config: () => gateway.config, intervalMs: flags.duration('tenant.alertmanagerCheckInterval'), timeoutMs: flags.duration('tenant.alertmanagerCheckTimeout'), log, metrics });

@@ -3,6 +3,7 @@
 // common case costs no promise; the slower kinds resolve asynchronously.
 import type { IncomingMessage } from 'node:http';
 import type { CompiledConfig, CompiledUser } from '../config/model.ts';
+import { clientIp } from '../listen/client-address.ts';
 import { matchClientCertificate } from './client-certificate.ts';
 import { credentialDigest, requestCredentialKeys } from './credentials.ts';
 import type { VmAccess } from './jwt/index.ts';
@@ -12,7 +13,9 @@ export type Identity =
   /** No credentials at all, and no unauthorized_user to take the request. */
   | { readonly kind: 'missing' }
   /** Credentials that match nobody, and no unauthorized_user to take the request. */
-  | { readonly kind: 'invalid' };
+  | { readonly kind: 'invalid' }
+  /** Too many failed password logins from this address or for this username (login-guard.ts). */
+  | { readonly kind: 'limited'; readonly message: string; readonly retryAfterSeconds: number };
 
 export interface JwtRefusal { readonly code: string; readonly detail: string }
 
@@ -63,8 +66,10 @@ export class RequestIdentifier {
 
   async #identifyHashed(config: CompiledConfig, req: IncomingMessage, keys: readonly string[]): Promise<Identity> {
     for (const k of keys) {
-      const user = await config.hashedPasswordUsers.verify(k.slice('http_auth:'.length));
-      if (user !== null) return { kind: 'user', user, access: null };
+      const r = await config.hashedPasswordUsers.verify(k.slice('http_auth:'.length), clientIp(req));
+      if (r === null) continue;
+      if (r.kind === 'limited') return { kind: 'limited', message: r.message, retryAfterSeconds: r.retryAfterSeconds };
+      return { kind: 'user', user: r, access: null };
     }
     return this.#afterStaticCredentials(config, req, keys);
   }

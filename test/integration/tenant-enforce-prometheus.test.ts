@@ -334,7 +334,7 @@ describe('attack suite (enforce: promql)', () => {
 
   test('denials are counted by reason', async () => {
     const text = await (await fetch(`${gw.url}/metrics`)).text();
-    for (const reason of ['tenant_path_not_allowed', 'tenant_admin_path', 'tenant_query_invalid', 'tenant_duplicate_param', 'tenant_silence_not_owned', 'tenant_remote_write_too_large', 'tenant_multi_value_write']) {
+    for (const reason of ['tenant_path_not_allowed', 'tenant_admin_path', 'tenant_query_invalid', 'tenant_duplicate_param', 'tenant_silence_not_owned', 'tenant_bound_write_decoded', 'tenant_multi_value_write']) {
       assert.ok(deniedTotal(text, reason) > 0, reason);
     }
   });

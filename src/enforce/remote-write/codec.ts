@@ -1,7 +1,7 @@
 // Body (de)compression for the three Content-Encodings remote-write senders use. Every
 // decoder enforces the decoded-size limit while decoding, never after.
-import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
-import { RemoteWriteError, tooLarge } from './errors.ts';
+import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { decodedTooLarge, RemoteWriteError } from './errors.ts';
 import { snappyDecompress } from './snappy-decode.ts';
 import { snappyCompress } from './snappy-encode.ts';
 
@@ -14,7 +14,7 @@ export function decodeBody(body: Uint8Array, encoding: RemoteWriteEncoding, maxD
     case 'zstd':
       return zstdDecompressLimited(body, maxDecodedBytes);
     case 'identity':
-      if (body.length > maxDecodedBytes) throw tooLarge(`body of ${body.length} bytes exceeds the decoded-size limit of ${maxDecodedBytes}`);
+      if (body.length > maxDecodedBytes) throw decodedTooLarge(`body of ${body.length} bytes exceeds the decoded-size limit of ${maxDecodedBytes}`);
       return body;
     default:
       throw new RemoteWriteError('ERR_RW_ENCODING', 415, `unsupported remote-write Content-Encoding ${JSON.stringify(encoding)}; expected snappy, zstd or identity`);
@@ -35,14 +35,30 @@ export function encodeBody(raw: Uint8Array, encoding: RemoteWriteEncoding): Uint
   }
 }
 
+/**
+ * The largest zstd window accepted: enough for the decoded-size limit (a window larger than the
+ * output is never needed), never below 8 MiB (what common encoders declare for any input) nor
+ * above zstd's default cap of 128 MiB.
+ */
+export function zstdWindowLogMax(maxDecodedBytes: number): number {
+  return Math.min(27, Math.max(23, Math.ceil(Math.log2(Math.max(1, maxDecodedBytes)))));
+}
+
 function zstdDecompressLimited(body: Uint8Array, maxDecodedBytes: number): Uint8Array {
   try {
-    // maxOutputLength makes zlib stop and throw as soon as the output would pass the limit,
-    // so a zstd bomb never gets its declared size allocated.
-    return zstdDecompressSync(body, { maxOutputLength: Math.max(1, maxDecodedBytes) });
+    // maxOutputLength makes zlib decode chunk by chunk and stop as soon as the output would pass
+    // the limit, so a zstd bomb never gets its declared size allocated; the window cap keeps a
+    // frame from asking for a window buffer far larger than the output may be.
+    return zstdDecompressSync(body, {
+      maxOutputLength: Math.max(1, maxDecodedBytes),
+      params: { [constants.ZSTD_d_windowLogMax]: zstdWindowLogMax(maxDecodedBytes) },
+    });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(`zstd body decodes to more than the limit of ${maxDecodedBytes} bytes`);
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw decodedTooLarge(`zstd body decodes to more than the limit of ${maxDecodedBytes} bytes`);
+    if (code === 'ZSTD_error_frameParameter_windowTooLarge') {
+      throw decodedTooLarge(`zstd frame needs a window over ${2 ** zstdWindowLogMax(maxDecodedBytes)} bytes for a decoded-size limit of ${maxDecodedBytes} bytes`);
+    }
     throw new RemoteWriteError('ERR_RW_ZSTD', 400, `invalid zstd body: ${(err as Error).message}`);
   }
 }

@@ -7,7 +7,7 @@
 // (an unknown field, a wire type that does not match the schema, a repeated scalar inside a
 // Label) is refused, because a receiver that reads it differently could otherwise see a
 // label set we never checked.
-import { labelsError, protobufError, tooLarge } from './errors.ts';
+import { labelsError, overLimit, protobufError } from './errors.ts';
 import { labelNameProblem, quoteBytes, type LabelNameRule } from './label-names.ts';
 import { copyBytes, type OutputBuffer } from './output-buffer.ts';
 import { compareBytes, type PreparedTenantLabels } from './tenant-labels.ts';
@@ -82,7 +82,7 @@ export function rewriteWriteRequestV1(buf: Uint8Array, tenant: PreparedTenantLab
     if (len > n - pos) throw protobufError(`${tag === TAG_WR_TIMESERIES ? 'timeseries' : 'metadata'} length ${len} runs past the end of the request`, tagPos);
     const end = pos + len;
     if (tag === TAG_WR_TIMESERIES) {
-      if (counts.series >= opts.maxSeries) throw tooLarge(`request has more than ${opts.maxSeries} timeseries`);
+      if (counts.series >= opts.maxSeries) throw overLimit('ERR_RW_TOO_MANY_SERIES', `request has more than ${opts.maxSeries} timeseries`);
       rewriteSeries(buf, pos, end, counts, tenant, opts, out);
       counts.series++;
     } else {
@@ -177,7 +177,7 @@ function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: Rewr
   }
 
   if (kept + tenant.count > opts.maxLabelsPerSeries) {
-    throw labelsError(`${kept + tenant.count} labels (including the tenant's) exceed the limit of ${opts.maxLabelsPerSeries}`, seriesIndex);
+    throw overLimit('ERR_RW_TOO_MANY_LABELS', `timeseries #${seriesIndex}: ${kept + tenant.count} labels (including the tenant's) exceed the limit of ${opts.maxLabelsPerSeries}`);
   }
 
   // Output order of the kept labels; only materialised when the client's were unsorted.

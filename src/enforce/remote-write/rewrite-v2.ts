@@ -5,7 +5,7 @@
 // the tenant's pairs inserted in name order. Everything else is copied byte for byte.
 //
 // As in 1.0, anything not in the schema is refused rather than passed on.
-import { labelsError, protobufError, tooLarge } from './errors.ts';
+import { labelsError, overLimit, protobufError } from './errors.ts';
 import { labelNameProblem, quoteBytes } from './label-names.ts';
 import { copyBytes, type OutputBuffer } from './output-buffer.ts';
 import type { RewriteCounts, RewriteOptions } from './rewrite-v1.ts';
@@ -95,7 +95,7 @@ export function rewriteRequestV2(buf: Uint8Array, tenant: PreparedTenantLabels, 
     const len = readVarint32(buf, pos, n);
     pos = varintEnd;
     if (tag === TAG_REQ_TIMESERIES) {
-      if (counts.series >= opts.maxSeries) throw tooLarge(`request has more than ${opts.maxSeries} timeseries`);
+      if (counts.series >= opts.maxSeries) throw overLimit('ERR_RW_TOO_MANY_SERIES', `request has more than ${opts.maxSeries} timeseries`);
       rewriteSeriesV2(ctx, pos, pos + len);
       counts.series++;
     }
@@ -181,7 +181,7 @@ function rewriteSeriesV2(ctx: SeriesContext, start: number, end: number): void {
     kept.push(nameRef, refs[i + 1]!);
   }
   if (kept.length / 2 + tenant.count > opts.maxLabelsPerSeries) {
-    throw labelsError(`${kept.length / 2 + tenant.count} labels (including the tenant's) exceed the limit of ${opts.maxLabelsPerSeries}`, seriesIndex);
+    throw overLimit('ERR_RW_TOO_MANY_LABELS', `timeseries #${seriesIndex}: ${kept.length / 2 + tenant.count} labels (including the tenant's) exceed the limit of ${opts.maxLabelsPerSeries}`);
   }
   const pairs: Array<[name: number, value: number, tenantIndex: number]> = [];
   for (let i = 0; i < kept.length; i += 2) pairs.push([kept[i]!, kept[i + 1]!, -1]);

@@ -4,7 +4,7 @@
 // general decoder is lenient: snappyjs does not check that the output exactly fills the
 // declared length, nor that a copy stays inside the output, nor that a 1-byte-offset copy
 // has its offset byte. Every such case is an error here.
-import { RemoteWriteError, tooLarge } from './errors.ts';
+import { decodedTooLarge, RemoteWriteError } from './errors.ts';
 
 function snappyError(message: string, offset: number): RemoteWriteError {
   return new RemoteWriteError('ERR_RW_SNAPPY', 400, `invalid snappy block at byte ${offset}: ${message}`);
@@ -39,7 +39,7 @@ export function readSnappyPreamble(src: Uint8Array): SnappyPreamble {
 export function snappyDecompress(src: Uint8Array, maxDecodedBytes: number, scratch?: Uint8Array): Uint8Array {
   const { length, dataStart } = readSnappyPreamble(src);
   if (length > maxDecodedBytes) {
-    throw tooLarge(`snappy body declares ${length} uncompressed bytes, more than the limit of ${maxDecodedBytes}`);
+    throw decodedTooLarge(`snappy body declares ${length} uncompressed bytes, more than the limit of ${maxDecodedBytes}`);
   }
   const dst = scratch !== undefined && scratch.length >= length ? scratch.subarray(0, length) : new Uint8Array(length);
   const n = src.length;

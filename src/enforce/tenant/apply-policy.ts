@@ -7,6 +7,7 @@ import type { RefusalCode } from '../../errors/catalogue.ts';
 import type { VmAccess } from '../../identify/jwt/index.ts';
 import type { RequestTarget } from '../../route/request-target.ts';
 import { readWholeBody, type BufferedBody } from '../../gateway/request-body.ts';
+import { enforceTenant } from '../../offload/offload.ts';
 import type { ResponseFilter, TenantDecision, TenantForward, TenantPolicy, TenantRefusal } from './policy.ts';
 
 export interface EnforcedRequest {
@@ -19,8 +20,8 @@ export interface EnforcedRequest {
   readonly access: string;
 }
 
-/** A refusal from the gateway's own catalogue (body limits), as opposed to the policy's. */
-export interface BodyRefusal { readonly kind: 'body'; readonly code: RefusalCode; readonly message: string }
+/** A body that could not be read whole: the gateway's own refusal, or the policy's body bound. */
+export interface BodyRefusal { readonly kind: 'body'; readonly code: RefusalCode; readonly message: string; readonly bound?: TenantRefusal }
 
 export interface PolicyInput {
   readonly req: IncomingMessage;
@@ -30,6 +31,8 @@ export interface PolicyInput {
   readonly access: VmAccess | null;
   /** Milliseconds left to finish reading the body. */
   readonly bodyDeadlineMs: number;
+  /** Whose queue large enforcement work waits in (offload/fair-queue.ts). */
+  readonly userKey: string;
 }
 
 /**
@@ -42,13 +45,15 @@ export type DecisionResolver = (d: TenantDecision) => Promise<TenantRefusal | Te
 export interface NeedsLookup { readonly kind: 'needs_lookup'; readonly path: string }
 
 export async function applyTenantPolicy(policy: TenantPolicy, input: PolicyInput, resolve: DecisionResolver): Promise<EnforcedRequest | TenantRefusal | BodyRefusal | NeedsLookup> {
-  const read = readWholeBody(input.body, policy.maxBodyBytes, input.bodyDeadlineMs);
+  const limit = policy.bodyLimit(input.req.method ?? 'GET', input.target.path);
+  const read = readWholeBody(input.body, limit.bytes, input.bodyDeadlineMs);
   const whole = read instanceof Promise ? await read : read;
-  if (whole === 'too-large') return { kind: 'body', code: 'tenant_body_too_large', message: `request body is larger than ${policy.maxBodyBytes} bytes, the most tenant enforcement reads` };
+  if (whole === 'too-large') return { kind: 'body', code: 'body_read_error', message: limit.refusal.message, bound: limit.refusal };
   if (whole === 'timeout') return { kind: 'body', code: 'reject_slow_client', message: 'the request body was not received within -maxQueueDuration' };
   if (whole === 'error') return { kind: 'body', code: 'body_read_error', message: 'cannot read request body' };
   const { req, target, headerOps } = input;
-  const d = await resolve(policy.enforce({ method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access: input.access }));
+  const decided = enforceTenant(policy, { method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access: input.access }, input.userKey);
+  const d = await resolve(decided instanceof Promise ? await decided : decided);
   if (d.kind === 'refuse' || d.kind === 'needs_lookup') return d;
   const ops: HeaderOp[] = [];
   const overridden = new Set<string>();

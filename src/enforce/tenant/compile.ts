@@ -8,7 +8,10 @@ import { dropPrefixParts } from '../../route/request-target.ts';
 import { alertmanagerGuard } from '../alertmanager/guard.ts';
 import { classifyRequest, type Endpoint } from './classify.ts';
 import { parseTenantConfig, type TenantConfig } from './config.ts';
-import type { TenantDecision, TenantPolicy, TenantRequest } from './policy.ts';
+import { readBodyRefusal } from './params.ts';
+import type { BodyLimit, TenantDecision, TenantPolicy, TenantPolicySource, TenantRequest } from './policy.ts';
+import { BOUND_KEYS, writeDecodedLimit } from './bounds.ts';
+import { readSnappyPreamble } from '../remote-write/snappy-decode.ts';
 import { compileScope, enforcePromql } from './promql.ts';
 import { refuse, TenantRefused } from './refusal.ts';
 import { logsScope, metricsScope, type MetricsScope } from './scope.ts';
@@ -24,6 +27,9 @@ export interface TenantPolicyContext {
    */
   readonly dropSrcPathPrefixParts?: number;
 }
+
+/** Decoded remote-write bytes that cost what one byte of a parsed form or query costs. */
+export const WRITE_BYTES_PER_WORK_BYTE = 16;
 
 /** Scopes compiled for JWT claims, per policy; dashboards send the same few tokens again and again. */
 const CLAIM_CACHE_SIZE = 128;
@@ -52,15 +58,29 @@ interface CompiledMetrics {
 export class CompiledTenantPolicy implements TenantPolicy {
   readonly maxBodyBytes: number;
   readonly config: TenantConfig;
+  readonly source: TenantPolicySource;
+  readonly #readLimit: BodyLimit;
+  readonly #jsonLimit: BodyLimit;
+  readonly #writeLimit: BodyLimit;
   readonly #allow: readonly WholeMatcher[];
   readonly #drop: number;
   /** The scope without a token, compiled once; null when the config alone does not scope (JWT-only labels). */
   readonly #base: CompiledMetrics | null;
   readonly #claims = new LruCache<CompiledMetrics>(CLAIM_CACHE_SIZE);
 
-  constructor(config: TenantConfig, allow: readonly WholeMatcher[], drop: number) {
+  constructor(config: TenantConfig, allow: readonly WholeMatcher[], drop: number, raw: unknown = null) {
     this.config = config;
     this.maxBodyBytes = config.maxBodyBytes;
+    this.source = { key: JSON.stringify([raw, drop]), raw, dropSrcPathPrefixParts: drop };
+    this.#readLimit = { bytes: config.bounds.maxReadBodyBytes, refusal: readBodyRefusal(config.bounds, null).refusal };
+    this.#jsonLimit = {
+      bytes: config.bounds.maxJsonBodyBytes,
+      refusal: refuse(413, 'tenant_bound_json_body', `the request body is larger than ${config.bounds.maxJsonBodyBytes} bytes (${BOUND_KEYS.maxJsonBodyBytes}), the most a JSON body of this endpoint may be`),
+    };
+    this.#writeLimit = {
+      bytes: config.maxBodyBytes,
+      refusal: refuse(413, 'tenant_body_too_large', `the request body is larger than ${config.maxBodyBytes} bytes (tenant.max_body_size), the most tenant enforcement reads`),
+    };
     this.#allow = allow;
     this.#drop = drop;
     this.#base = config.enforce !== 'victorialogs' && config.labels.size > 0 ? this.#compileMetrics(metricsScope(config, null)) : null;
@@ -87,6 +107,41 @@ export class CompiledTenantPolicy implements TenantPolicy {
     return compiled;
   }
 
+  #path(path: string): string {
+    return this.#drop > 0 ? dropPrefixParts(path, this.#drop) : path;
+  }
+
+  /**
+   * Writes and operator-allowed paths may carry large bodies; JSON bodies that are parsed and
+   * rebuilt (Alertmanager) have their own bound; everything else is a read and gets the read bound.
+   */
+  bodyLimit(method: string, rawPath: string): BodyLimit {
+    const path = this.#path(rawPath);
+    if (this.#allow.length > 0 && this.#allow.some((m) => m.test(path))) return this.#writeLimit;
+    const ep = classifyRequest(this.config.enforce, path, method.toUpperCase());
+    if (ep === null || ep.access !== 'write') return this.#readLimit;
+    return ep.api === 'am_alerts_post' || ep.api === 'am_silences_post' ? this.#jsonLimit : this.#writeLimit;
+  }
+
+  workSize(req: TenantRequest): number {
+    const body = req.body;
+    let n = req.rawQuery.length;
+    if (body === null) return n;
+    const ep = classifyRequest(this.config.enforce, this.#path(req.path), req.method.toUpperCase());
+    if (ep?.api !== 'remote_write') return n + body.length;
+    // A remote write is decoded, rewritten and encoded again: the decoded size is the work,
+    // counted at 1/16 because a decoded byte costs about that much less than a byte of form or
+    // query to parse (bench/micro/offload-threshold.ts).
+    const limit = writeDecodedLimit(this.config.bounds, body.length);
+    const enc = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+    let decoded = limit;
+    if (enc === '' || enc === 'snappy') {
+      // A block declaring more than the limit is refused before decoding: no work to move.
+      try { const declared = readSnappyPreamble(body).length; decoded = declared > limit ? 0 : declared; } catch { decoded = 0; }
+    }
+    return n + Math.ceil(decoded / WRITE_BYTES_PER_WORK_BYTE);
+  }
+
   enforce(req: TenantRequest): TenantDecision {
     try {
       return this.#enforce(req);
@@ -98,7 +153,7 @@ export class CompiledTenantPolicy implements TenantPolicy {
 
   #enforce(req: TenantRequest): TenantDecision {
     const cfg = this.config;
-    const path = this.#drop > 0 ? dropPrefixParts(req.path, this.#drop) : req.path;
+    const path = this.#path(req.path);
     const method = req.method.toUpperCase();
     if (this.#allow.length > 0 && this.#allow.some((m) => m.test(path))) return classified('allowed_path', this.#allowed(req, method));
     const ep = classifyRequest(cfg.enforce, path, method);
@@ -182,7 +237,7 @@ export function compileTenantPolicy(raw: unknown, path: ConfigPath, context: Ten
     }
   });
   try {
-    return new CompiledTenantPolicy(cfg, allow, Math.max(0, context.dropSrcPathPrefixParts ?? 0));
+    return new CompiledTenantPolicy(cfg, allow, Math.max(0, context.dropSrcPathPrefixParts ?? 0), raw);
   } catch (err) {
     if (err instanceof TenantRefused) {
       const field = err.refusal.reason === 'tenant_claims_invalid' ? 'filters' : 'labels';

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { FieldError, type ConfigPath } from '../../config/errors.ts';
 import { MAX_WRITE_ARGS, victoriaLogsHeaderFor, writeArgProblem } from './write-args.ts';
+import { boundsSchema, compileBounds, type TenantBounds } from './bounds.ts';
 
 export type EnforceKind = 'promql' | 'victoriametrics' | 'victorialogs';
 export type TenantMode = 'read' | 'write' | 'read_write';
@@ -38,10 +39,12 @@ export interface TenantConfig {
   readonly writeHeaders: ReadonlySet<string>;
   /** promql: a user matcher that excludes every tenant value selects nothing (`empty`) or is a 400 (`error`). */
   readonly onConflict: 'empty' | 'error';
+  /** Bounds on the work one request may cost (docs/limits.md). */
+  readonly bounds: TenantBounds;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
-export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const FIELD_NAME = /^[^\s=,]+$/;
@@ -96,6 +99,7 @@ const schema = z.strictObject({
   }), { error: 'expected a list of query arg names' }).max(MAX_WRITE_ARGS, { error: `at most ${MAX_WRITE_ARGS} names` })
     .refine((names) => new Set(names).size === names.length, { error: 'a name is listed twice' }).optional(),
   on_conflict: z.enum(['empty', 'error'], { error: 'expected empty or error' }).optional(),
+  bounds: boundsSchema.optional(),
 }, { error: 'expected a mapping (see docs/tenancy.md)' });
 
 /** Validates a raw `tenant:` value; throws FieldError at the offending field. */
@@ -151,5 +155,6 @@ export function parseTenantConfig(raw: unknown, path: ConfigPath): TenantConfig 
     writeArgs: new Set(d.write_args ?? []),
     writeHeaders: new Set(enforce === 'victorialogs' ? (d.write_args ?? []).map(victoriaLogsHeaderFor) : []),
     onConflict: d.on_conflict ?? 'empty',
+    bounds: compileBounds(d.bounds),
   };
 }

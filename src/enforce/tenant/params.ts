@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { encodeQuery, parseQuery, type QueryValues } from '../../lib/go-url.ts';
 import type { TenantRequest } from './policy.ts';
+import { BOUND_KEYS, checkReadValues, type TenantBounds } from './bounds.ts';
 import { TenantRefused } from './refusal.ts';
 
 export interface RequestParams {
@@ -29,19 +30,30 @@ const FORM_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * a multipart form (which Go's FormValue also reads) or any other body is refused, so no
  * parameter can reach the backend without passing through the policy.
  */
-export function readParams(req: TenantRequest): RequestParams {
-  const url = parseQuery(req.rawQuery);
+export function readParams(req: TenantRequest, bounds: TenantBounds): RequestParams {
   const body = req.body;
   const type = mediaType(req.headers);
   if (body === null || body.length === 0) {
     if (type.startsWith('multipart/')) throw new TenantRefused(415, 'tenant_body_unsupported', 'multipart bodies are not accepted on this endpoint; send parameters in the URL or as application/x-www-form-urlencoded');
-    return { url, form: null };
+    return checked({ url: parseQuery(req.rawQuery), form: null }, bounds);
   }
   if (!FORM_METHODS.has(req.method)) throw new TenantRefused(400, 'tenant_body_unsupported', `a ${req.method} request to this endpoint must not have a body`);
   if (type !== 'application/x-www-form-urlencoded') {
     throw new TenantRefused(415, 'tenant_body_unsupported', `this endpoint accepts parameters in the URL or as an application/x-www-form-urlencoded body, not ${type === '' ? 'a body without Content-Type' : type}`);
   }
-  return { url, form: parseQuery(body.toString('utf8')) };
+  // The gateway stops reading at this bound already; checked again for callers that did not.
+  if (body.length > bounds.maxReadBodyBytes) throw readBodyRefusal(bounds, body.length);
+  return checked({ url: parseQuery(req.rawQuery), form: parseQuery(body.toString('utf8')) }, bounds);
+}
+
+export function readBodyRefusal(bounds: TenantBounds, size: number | null): TenantRefused {
+  return new TenantRefused(413, 'tenant_bound_read_body',
+    `the request body ${size === null ? 'is larger than' : `is ${size} bytes; the limit is`} ${bounds.maxReadBodyBytes} bytes (${BOUND_KEYS.maxReadBodyBytes}) on read endpoints; send fewer or shorter parameters`);
+}
+
+function checked(p: RequestParams, bounds: TenantBounds): RequestParams {
+  checkReadValues(bounds, allValues(p, 'match[]'), allValues(p, 'query'));
+  return p;
 }
 
 /** Refuses write bodies a Go backend would parse as a form (and so read query args from). */

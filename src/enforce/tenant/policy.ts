@@ -24,7 +24,8 @@ export interface TenantRequest {
 export interface ResponseFilter {
   /** Responses larger than this are refused (502) rather than passed through unfiltered. */
   readonly maxBytes: number;
-  filter(status: number, contentType: string | undefined, body: Buffer): Buffer;
+  /** May answer later (the work pool filters large responses off the event loop). */
+  filter(status: number, contentType: string | undefined, body: Buffer): Buffer | Promise<Buffer>;
 }
 
 export interface TenantRefusal {
@@ -78,8 +79,30 @@ export interface TenantLookup {
 
 export type TenantDecision = TenantRefusal | TenantForward | TenantLookup;
 
+/** How much of a request body the gateway may read for a policy, and what to say when it is more. */
+export interface BodyLimit {
+  readonly bytes: number;
+  readonly refusal: TenantRefusal;
+}
+
+/** What a worker thread needs to compile the same policy again (plain data, structured-cloneable). */
+export interface TenantPolicySource {
+  /** Identifies the source within this process; equal sources have equal keys. */
+  readonly key: string;
+  readonly raw: unknown;
+  readonly dropSrcPathPrefixParts: number;
+}
+
 export interface TenantPolicy {
-  /** Largest request body the gateway buffers for this policy; larger bodies get 413. */
+  /** Largest request body the gateway buffers for this policy (writes); reads get `bodyLimit`. */
   readonly maxBodyBytes: number;
+  readonly source: TenantPolicySource;
+  /** The body bound for a request, decided from its method and path before the body is read. */
+  bodyLimit(method: string, path: string): BodyLimit;
+  /**
+   * An estimate of the bytes enforcement would process (decoded size for remote write), from
+   * sizes alone: decides whether the work runs inline or in the worker pool.
+   */
+  workSize(req: TenantRequest): number;
   enforce(req: TenantRequest): TenantDecision;
 }

@@ -4,12 +4,13 @@
 // selector, rules/alerts/silences responses are filtered, writes get the tenant labels.
 import { gunzipSync } from 'node:zlib';
 import {
-  alertmanagerFilterConflict, alertmanagerFilterParams, checkSilenceOwnership, compileTenant, describeConflict, enforceQuery,
-  enforceSeriesSelectors, filterAlertsResponse, filterRulesResponse, findQueryConflict, PromqlEnforceError, PromqlTenantError,
+  alertmanagerFilterConflict, alertmanagerFilterParams, checkSilenceOwnership, collectSelectors, compileTenant, describeConflict, enforceQuery,
+  enforceSeriesSelectors, filterAlertsResponse, filterRulesResponse, findQueryConflict, parsePromql, PromqlEnforceError, PromqlTenantError,
   type CompiledTenant, type TenantConflict,
 } from '../promql/index.ts';
 import { detectRemoteWriteVersion, enforceRemoteWrite, RemoteWriteError, writeLabelsForTenant, type RemoteWriteEncoding } from '../remote-write/index.ts';
 import { encodeQuery, parseQuery } from '../../lib/go-url.ts';
+import { BOUND_KEYS, selectorsRefusal, writeDecodedMessage, writeDecodedLimit, type TenantBounds } from './bounds.ts';
 import type { TenantConfig } from './config.ts';
 import { SILENCE_ID, type Endpoint } from './classify.ts';
 import { add, allValues, checkWriteBody, encodeParams, readParams, stripParams, type RequestParams } from './params.ts';
@@ -43,6 +44,16 @@ function refuseConflict(c: TenantConflict | null): void {
   if (c !== null) throw new TenantRefused(400, 'tenant_query_conflict', describeConflict(c));
 }
 
+/**
+ * Refuses a query with more selectors than the bound allows. Every selector takes at least two
+ * characters of the query (`a+a`), so shorter queries are not parsed twice to count them.
+ */
+function checkQuerySelectors(query: string, tenant: CompiledTenant, bounds: TenantBounds): void {
+  if (query.length < 2 * bounds.maxSelectors - 1) return;
+  const n = enforced(() => collectSelectors(parsePromql(query)).length);
+  if (n > bounds.maxSelectors) throw selectorsRefusal(bounds, n);
+}
+
 /** `query` must appear exactly once: backends differ in which copy they read. */
 function rewriteQuery(p: RequestParams, tenant: CompiledTenant, cfg: TenantConfig): void {
   const inForm = p.form?.get('query') ?? [];
@@ -51,13 +62,18 @@ function rewriteQuery(p: RequestParams, tenant: CompiledTenant, cfg: TenantConfi
   if (n === 0) throw new TenantRefused(400, 'tenant_missing_param', 'missing `query` parameter');
   if (n > 1) throw new TenantRefused(400, 'tenant_duplicate_param', '`query` is given more than once; send exactly one');
   const query = (inForm[0] ?? inUrl[0])!;
+  checkQuerySelectors(query, tenant, cfg.bounds);
   const q = enforced(() => enforceQuery(query, tenant));
   if (cfg.onConflict === 'error') refuseConflict(enforced(() => findQueryConflict(query, tenant)));
   (inForm.length > 0 ? p.form! : p.url).set('query', [q]);
 }
 
 function rewriteMatch(p: RequestParams, tenant: CompiledTenant, cfg: TenantConfig): void {
+  const bounds = cfg.bounds;
   const match = allValues(p, 'match[]');
+  // Each match[] is one selector, emitted once per tenant filter.
+  const n = match.length * tenant.injections.length;
+  if (n > bounds.maxSelectors) throw selectorsRefusal(bounds, n);
   const out = enforced(() => enforceSeriesSelectors(match, tenant));
   if (cfg.onConflict === 'error') for (const m of match) refuseConflict(enforced(() => findQueryConflict(m, tenant)));
   stripParams(p, ['match[]']);
@@ -101,16 +117,25 @@ function remoteWrite(req: TenantRequest, cfg: TenantConfig, scope: MetricsScope)
   if (encHeader !== 'snappy' && encHeader !== 'zstd') {
     throw new TenantRefused(415, 'tenant_remote_write_invalid', `unsupported remote-write Content-Encoding ${JSON.stringify(encHeader)}; expected snappy or zstd`);
   }
+  const b = cfg.bounds;
+  const size = req.body.length;
   try {
     const version = detectRemoteWriteVersion(req.headers['content-type']);
     const out = enforceRemoteWrite(req.body, encHeader as RemoteWriteEncoding, labels, {
       maxCompressedBytes: cfg.maxBodyBytes,
-      maxDecodedBytes: Math.min(cfg.maxBodyBytes * 8, 512 * 1024 * 1024),
+      maxDecodedBytes: writeDecodedLimit(b, size),
+      maxSeries: b.maxWriteSeries,
+      maxLabelsPerSeries: b.maxWriteLabels,
     }, { version });
     return { kind: 'forward', rawQuery: writeQuery(req, cfg), body: Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength), removeHeaders: TENANT_HEADERS };
   } catch (err) {
     if (err instanceof RemoteWriteError) {
-      if (err.status === 413) throw new TenantRefused(413, 'tenant_remote_write_too_large', err.message);
+      switch (err.code) {
+        case 'ERR_RW_DECODED_TOO_LARGE': throw new TenantRefused(413, 'tenant_bound_write_decoded', writeDecodedMessage(b, size, err.message));
+        case 'ERR_RW_TOO_MANY_SERIES': throw new TenantRefused(422, 'tenant_bound_write_series', `${err.message}; the limit is ${BOUND_KEYS.maxWriteSeries}=${b.maxWriteSeries}`);
+        case 'ERR_RW_TOO_MANY_LABELS': throw new TenantRefused(422, 'tenant_bound_write_labels', `${err.message}; the limit is ${BOUND_KEYS.maxWriteLabels}=${b.maxWriteLabels}`);
+      }
+      if (err.status === 413) throw new TenantRefused(413, 'tenant_remote_write_too_large', `${err.message} (tenant.max_body_size)`);
       if (err.status === 403) throw new TenantRefused(403, 'tenant_multi_value_write', err.message);
       throw new TenantRefused(err.status === 500 ? 500 : err.status, 'tenant_remote_write_invalid', `${err.code}: ${err.message}`);
     }
@@ -123,9 +148,13 @@ function writeQuery(req: TenantRequest, cfg: TenantConfig): string {
   return encodeQuery(allowedWriteArgs(req.rawQuery, cfg.writeArgs));
 }
 
-function parseJsonRequest(req: TenantRequest): unknown {
+function parseJsonRequest(req: TenantRequest, bounds: TenantBounds): unknown {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw new TenantRefused(415, 'tenant_body_unsupported', 'expected an application/json body');
+  const size = req.body?.length ?? 0;
+  if (size > bounds.maxJsonBodyBytes) {
+    throw new TenantRefused(413, 'tenant_bound_json_body', `the request body is ${size} bytes; the limit is ${bounds.maxJsonBodyBytes} bytes (${BOUND_KEYS.maxJsonBodyBytes})`);
+  }
   try {
     return JSON.parse((req.body ?? Buffer.alloc(0)).toString('utf8'));
   } catch {
@@ -140,8 +169,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
  * matches keys case-insensitively, so `"Matchers"` next to `"matchers"` must not survive. Returns
  * the rebuilt silence and its id (an update) or null (a new silence).
  */
-function silenceBody(req: TenantRequest, tenant: CompiledTenant): { body: Buffer; id: string | null } {
-  const s = parseJsonRequest(req);
+function silenceBody(req: TenantRequest, tenant: CompiledTenant, bounds: TenantBounds): { body: Buffer; id: string | null } {
+  const s = parseJsonRequest(req, bounds);
   if (!isObject(s)) throw new TenantRefused(400, 'tenant_body_unsupported', 'a silence must be a JSON object');
   for (const k of Object.keys(s)) {
     if (k !== 'id' && k.toLowerCase() === 'id') throw new TenantRefused(400, 'tenant_body_unsupported', `the silence field ${JSON.stringify(k)} is ambiguous; write "id"`);
@@ -202,9 +231,9 @@ function silencePathFor(clientPath: string, suffix: string, id: string): string 
 }
 
 /** Alerts posted to Alertmanager get the tenant labels, whatever the client set. */
-function alertsBody(req: TenantRequest, scope: MetricsScope): Buffer {
+function alertsBody(req: TenantRequest, scope: MetricsScope, bounds: TenantBounds): Buffer {
   const labels = tenantPairs(scope);
-  const list = parseJsonRequest(req);
+  const list = parseJsonRequest(req, bounds);
   if (!Array.isArray(list)) throw new TenantRefused(400, 'tenant_alerts_invalid', 'expected a JSON array of alerts');
   const out = list.map((a) => {
     if (!isObject(a) || !isObject(a.labels)) throw new TenantRefused(400, 'tenant_alerts_invalid', 'each alert must be an object with a labels object');
@@ -242,22 +271,22 @@ export function enforcePromql(ep: Endpoint, cfg: TenantConfig, scope: MetricsSco
   const maxBytes = cfg.maxResponseBytes;
   switch (ep.api) {
     case 'query': {
-      const p = readParams(req);
+      const p = readParams(req, cfg.bounds);
       rewriteQuery(p, tenant, cfg);
       return { kind: 'forward', ...encodeParams(p), removeHeaders };
     }
     case 'series': {
-      const p = readParams(req);
+      const p = readParams(req, cfg.bounds);
       rewriteMatch(p, tenant, cfg);
       return { kind: 'forward', ...encodeParams(p), removeHeaders };
     }
     case 'rules': {
-      const p = readParams(req);
+      const p = readParams(req, cfg.bounds);
       const opts = { includeRulesWithTenantAlerts: cfg.rulesWithTenantAlerts };
       return { kind: 'forward', ...encodeParams(p), removeHeaders, responseFilter: jsonFilter(maxBytes, (j) => filterRulesResponse(j, tenant, opts)) };
     }
     case 'alerts': {
-      const p = readParams(req);
+      const p = readParams(req, cfg.bounds);
       return { kind: 'forward', ...encodeParams(p), removeHeaders, responseFilter: jsonFilter(maxBytes, (j) => filterAlertsResponse(j, tenant)) };
     }
     case 'remote_write':
@@ -268,7 +297,7 @@ export function enforcePromql(ep: Endpoint, cfg: TenantConfig, scope: MetricsSco
     case 'am_silences':
       return { kind: 'forward', rawQuery: withFilters(req, tenant, cfg), removeHeaders, responseFilter: ownSilencesFilter(maxBytes, tenant) };
     case 'am_silences_post': {
-      const { body, id } = silenceBody(req, tenant);
+      const { body, id } = silenceBody(req, tenant, cfg.bounds);
       const forward: TenantForward = { kind: 'forward', rawQuery: writeQuery(req, cfg), body, removeHeaders };
       if (id === null) return forward;
       // An update: the silence being replaced must be the tenant's too.
@@ -292,7 +321,7 @@ export function enforcePromql(ep: Endpoint, cfg: TenantConfig, scope: MetricsSco
       return silenceLookup(req.path, id, tenant, () => ({ kind: 'forward', rawQuery: writeQuery(req, cfg), body: null, removeHeaders }));
     }
     case 'am_alerts_post':
-      return { kind: 'forward', rawQuery: writeQuery(req, cfg), body: alertsBody(req, scope), removeHeaders };
+      return { kind: 'forward', rawQuery: writeQuery(req, cfg), body: alertsBody(req, scope, cfg.bounds), removeHeaders };
     default:
       throw new Error(`internal: ${ep.api} is not a promql endpoint`);
   }

@@ -26,7 +26,19 @@ export type TenantReason =
   | 'tenant_alertmanager_unsafe'
   | 'tenant_alertmanager_unchecked'
   | 'tenant_query_conflict'
-  | 'tenant_lookup_failed';
+  | 'tenant_lookup_failed'
+
+  // Bounds on the work of one request (bounds.ts), and the pool that runs large ones
+  | 'tenant_body_too_large'
+  | 'tenant_work_queue_full'
+  | 'tenant_bound_read_body'
+  | 'tenant_bound_json_body'
+  | 'tenant_bound_query_length'
+  | 'tenant_bound_match_params'
+  | 'tenant_bound_selectors'
+  | 'tenant_bound_write_decoded'
+  | 'tenant_bound_write_series'
+  | 'tenant_bound_write_labels';
 
 export function refuse(status: number, reason: TenantReason, message: string): TenantRefusal {
   return { kind: 'refuse', status, reason, message };

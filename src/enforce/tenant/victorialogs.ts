@@ -28,7 +28,7 @@ export function enforceVictoriaLogs(ep: Endpoint, cfg: TenantConfig, scope: Logs
     if (fields.length > 0) add(url, 'extra_fields', fields.map(([k, v]) => `${k}=${v}`).join(','));
     return { kind: 'forward', rawQuery: encodeQuery(url), setHeaders, removeHeaders: victoriaLogsWriteHeadersToDrop(req.headers, cfg.writeHeaders) };
   }
-  const p = readParams(req);
+  const p = readParams(req, cfg.bounds);
   stripParams(p, READ_ARGS);
   for (const f of scope.extraFilters) add(p.url, 'extra_filters', f);
   for (const f of scope.extraStreamFilters) add(p.url, 'extra_stream_filters', f);

@@ -69,7 +69,7 @@ export function enforceVictoriaMetrics(ep: Endpoint, cfg: TenantConfig, args: Vm
     for (const l of args.writeLabels) add(url, 'extra_label', l);
     return { kind: 'forward', rawQuery: encodeQuery(url), removeHeaders };
   }
-  const p = readParams(req);
+  const p = readParams(req, cfg.bounds);
   stripParams(p, VM_TENANT_ARGS);
   if (ep.api === 'vm_labels' && allValues(p, 'match[]').length === 0) add(p.url, 'match[]', ALL_SERIES);
   for (const l of args.extraLabels) add(p.url, 'extra_label', l);

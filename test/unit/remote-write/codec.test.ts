@@ -4,6 +4,7 @@ import { zstdCompressSync } from 'node:zlib';
 import fc from 'fast-check';
 import snappyjs from 'snappyjs';
 import { enforceRemoteWrite } from '../../../src/enforce/remote-write/index.ts';
+import { decodeBody } from '../../../src/enforce/remote-write/codec.ts';
 import { snappyDecompress } from '../../../src/enforce/remote-write/snappy-decode.ts';
 import { snappyCompress } from '../../../src/enforce/remote-write/snappy-encode.ts';
 import { bytes, label, ld, sample, series, varint } from './raw-proto.ts';
@@ -35,7 +36,7 @@ test('snappy length bomb: a body declaring 4 GiB is refused from its preamble, b
     err = catchRemoteWriteError(() => enforceRemoteWrite(bomb, 'snappy', TENANT, LIMITS));
   });
   const micros = Number(process.hrtime.bigint() - started) / 1000;
-  assert.equal(err?.code, 'ERR_RW_TOO_LARGE');
+  assert.equal(err?.code, 'ERR_RW_DECODED_TOO_LARGE');
   assert.equal(err?.status, 413);
   assert.match(err?.message ?? '', /declares 4294967295 uncompressed bytes/);
   assert.ok(largest < LIMITS.maxDecodedBytes, `allocated ${largest} bytes before refusing`);
@@ -101,7 +102,7 @@ test('zstd bomb: decoding stops at the limit', () => {
   const bomb = zstdCompressSync(new Uint8Array(64 << 20));
   assert.ok(bomb.length < LIMITS.maxCompressedBytes);
   const err = catchRemoteWriteError(() => enforceRemoteWrite(bomb, 'zstd', TENANT, LIMITS));
-  assert.equal(err.code, 'ERR_RW_TOO_LARGE');
+  assert.equal(err.code, 'ERR_RW_DECODED_TOO_LARGE');
   assert.equal(err.status, 413);
 });
 
@@ -114,4 +115,23 @@ test('zstd: garbage and truncated streams are refused with ERR_RW_ZSTD', () => {
     assert.equal(err.code, 'ERR_RW_ZSTD', err.message);
     assert.equal(err.status, 400);
   }
+});
+
+test('zstd: a frame asking for a window far over the decoded-size limit is refused before decoding', async () => {
+  const { constants, createZstdCompress } = await import('node:zlib');
+  const raw = new Uint8Array(1 << 20);
+  // Streamed without a known size, the frame declares its 128 MiB window instead of its content size.
+  const c = createZstdCompress({ params: { [constants.ZSTD_c_windowLog]: 27 } });
+  const chunks: Buffer[] = [];
+  c.on('data', (d: Buffer) => chunks.push(d));
+  const ended = new Promise((resolve) => c.on('end', resolve));
+  for (let i = 0; i < 16; i++) c.write(raw.subarray(0, 65536));
+  c.end();
+  await ended;
+  const wide = Buffer.concat(chunks);
+  const err = catchRemoteWriteError(() => decodeBody(wide, 'zstd', 2 << 20));
+  assert.deepEqual([err.code, err.status], ['ERR_RW_DECODED_TOO_LARGE', 413]);
+  assert.match(err.message, /window/);
+  // An ordinary frame of the same data decodes.
+  assert.equal(decodeBody(zstdCompressSync(raw), 'zstd', 2 << 20).length, raw.length);
 });

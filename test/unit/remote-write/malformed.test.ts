@@ -11,7 +11,7 @@ const good = () => series(label('__name__', 'up'), ld(2, sample(1, 1)));
 function refused(raw: Uint8Array, code: string, messagePart?: RegExp) {
   const err = catchRemoteWriteError(() => enforceRaw(raw, TENANT));
   assert.equal(err.code, code, err.message);
-  assert.equal(err.status, code === 'ERR_RW_TOO_LARGE' ? 413 : 400);
+  assert.equal(err.status, code === 'ERR_RW_TOO_LARGE' || code === 'ERR_RW_DECODED_TOO_LARGE' ? 413 : 400);
   if (messagePart) assert.match(err.message, messagePart);
   return err;
 }
@@ -108,17 +108,17 @@ test('limits: series count, labels per series, body sizes', () => {
   const raw = bytes(good(), good(), good());
   assert.equal(enforceRaw(raw, TENANT, { ...LIMITS, maxSeries: 3 }).series, 3);
   const tooMany = catchRemoteWriteError(() => enforceRaw(raw, TENANT, { ...LIMITS, maxSeries: 2 }));
-  assert.deepEqual([tooMany.code, tooMany.status], ['ERR_RW_TOO_LARGE', 413]);
+  assert.deepEqual([tooMany.code, tooMany.status], ['ERR_RW_TOO_MANY_SERIES', 422]);
 
   // good() has 1 label; with the tenant's that is 2.
   assert.equal(enforceRaw(raw, TENANT, { ...LIMITS, maxLabelsPerSeries: 2 }).series, 3);
   const labels = catchRemoteWriteError(() => enforceRaw(raw, TENANT, { ...LIMITS, maxLabelsPerSeries: 1 }));
-  assert.deepEqual([labels.code, labels.status], ['ERR_RW_LABELS', 400]);
+  assert.deepEqual([labels.code, labels.status], ['ERR_RW_TOO_MANY_LABELS', 422]);
 
   const compressed = catchRemoteWriteError(() => enforceRaw(raw, TENANT, { maxCompressedBytes: raw.length - 1, maxDecodedBytes: 1 << 20 }));
   assert.deepEqual([compressed.code, compressed.status], ['ERR_RW_TOO_LARGE', 413]);
   const decoded = catchRemoteWriteError(() => enforceRaw(raw, TENANT, { maxCompressedBytes: 1 << 20, maxDecodedBytes: raw.length - 1 }));
-  assert.deepEqual([decoded.code, decoded.status], ['ERR_RW_TOO_LARGE', 413]);
+  assert.deepEqual([decoded.code, decoded.status], ['ERR_RW_DECODED_TOO_LARGE', 413]);
 });
 
 test('unsupported encodings are refused with 415', () => {

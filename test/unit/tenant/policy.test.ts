@@ -126,7 +126,7 @@ describe('enforce: promql', () => {
 
   test('remote write: snappy length bomb → 413 before decompression; garbage → 400', () => {
     const bomb = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]);
-    refused(run(pq, { method: 'POST', path: '/api/v1/write', body: bomb, headers: { 'content-encoding': 'snappy' } }), 413, 'tenant_remote_write_too_large');
+    refused(run(pq, { method: 'POST', path: '/api/v1/write', body: bomb, headers: { 'content-encoding': 'snappy' } }), 413, 'tenant_bound_write_decoded');
     refused(run(pq, { method: 'POST', path: '/api/v1/write', body: 'not snappy', headers: { 'content-encoding': 'snappy' } }), 400, 'tenant_remote_write_invalid');
     refused(run(pq, { method: 'GET', path: '/api/v1/write' }), 405, 'tenant_method_not_allowed');
   });
