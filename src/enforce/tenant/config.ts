@@ -153,3 +153,5 @@ export function parseTenantConfig(raw: unknown, path: ConfigPath): TenantConfig 
     onConflict: d.on_conflict ?? 'empty',
   };
 }
+
+export { schema as tenantSectionSchema };
