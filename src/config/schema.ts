@@ -39,7 +39,7 @@ const urlList = z.union([text.transform((s) => [s]), list(text).min(1, { error: 
 const ipFilters = z.strictObject({
   allow_list: opt(list(text)).describe('IPs or CIDRs allowed; empty or absent: everyone not denied.'),
   deny_list: opt(list(text)).describe('IPs or CIDRs refused; deny wins over allow.'),
-  real_ip_header: opt(text).describe('Header holding the client IP (set by a trusted proxy in front).'),
+  real_ip_header: opt(text).describe('Take the client IP from this header (first entry) instead of the TCP peer. Only behind a trusted proxy.'),
 }, { error: 'expected a mapping with allow_list, deny_list and real_ip_header' });
 
 const accessLog = z.strictObject({
