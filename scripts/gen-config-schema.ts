@@ -53,12 +53,29 @@ function allowNull(json: Json): void {
   }
 }
 
+/**
+ * The loader's message for a value that fails a string's regex, as `patternErrorMessage` (read by
+ * yaml-language-server and VS Code instead of "does not match the pattern ^…$").
+ */
+function patternMessage(schema: z.core.$ZodType): string | undefined {
+  for (const check of schema._zod.def.checks ?? []) {
+    const def = check._zod.def as { check: string; format?: string; pattern?: RegExp; error?: (issue: unknown) => unknown };
+    if (def.check !== 'string_format' || def.format !== 'regex' || def.error === undefined) continue;
+    const said = def.error({ code: 'invalid_format', format: 'regex', pattern: def.pattern?.source, input: '' });
+    if (typeof said === 'string') return said;
+    if (said !== null && typeof said === 'object' && typeof (said as { message?: unknown }).message === 'string') return (said as { message: string }).message;
+  }
+  return undefined;
+}
+
 const sectionOptions = (definitions: Map<string, Json>) => ({
   target: 'draft-07' as const,
   io: 'input' as const,
   // refine/superRefine checks and transforms have no JSON Schema form; the loader still runs them.
   unrepresentable: 'any' as const,
   override(ctx: { zodSchema: z.core.$ZodType; jsonSchema: object }) {
+    const message = patternMessage(ctx.zodSchema);
+    if (message !== undefined) (ctx.jsonSchema as Json).patternErrorMessage = message;
     const hint = editorHints.get(ctx.zodSchema);
     const type = ctx.zodSchema._zod.def.type;
     if (hint === undefined) {

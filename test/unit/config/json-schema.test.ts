@@ -16,6 +16,8 @@ const committed = readFileSync(SCHEMA_FILE, 'utf8');
 const schema = JSON.parse(committed) as object;
 // allowUnionTypes: `type: ["integer", "string"]` is deliberate (see scripts/gen-config-schema.ts).
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+// An annotation editors show instead of the bare pattern; it validates nothing.
+ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
 const validateConfig = ajv.compile(schema);
 const validateTenant = ajv.compile({ definitions: (schema as { definitions: object }).definitions, $ref: '#/definitions/tenant' });
 
