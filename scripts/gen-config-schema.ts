@@ -99,10 +99,18 @@ const sectionOptions = (definitions: Map<string, Json>) => ({
   },
 });
 
+/**
+ * One schema's JSON, its own `definitions` (schemas given a `.meta({ id })`, recursive ones)
+ * moved into the shared ones: their `$ref`s point at `#/definitions/…` of the whole file.
+ */
 function toJsonSchema(schema: z.core.$ZodType, definitions: Map<string, Json>): Json {
   const json = z.toJSONSchema(schema, sectionOptions(definitions)) as Json;
   delete json.$schema;
-  if ('definitions' in json) throw new Error('a section schema with its own definitions needs merging here');
+  for (const [name, def] of Object.entries((json.definitions ?? {}) as Record<string, Json>)) {
+    if (definitions.has(name) && JSON.stringify(definitions.get(name)) !== JSON.stringify(def)) throw new Error(`two different schemas are both named ${name}`);
+    definitions.set(name, def);
+  }
+  delete json.definitions;
   return json;
 }
 
