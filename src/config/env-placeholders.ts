@@ -3,7 +3,7 @@
 // value (comments do not count): leaving `%{DB_PASSWORD}` in place would silently turn the
 // placeholder itself into a password.
 
-const PLACEHOLDER = /%\{([^{}]*)\}/g;
+export const PLACEHOLDER = /%\{([^{}]*)\}/g;
 
 export function substituteEnv(text: string, env: NodeJS.ProcessEnv): string {
   return text.replace(PLACEHOLDER, (whole, name: string) => env[name] ?? whole);

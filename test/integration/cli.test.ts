@@ -69,13 +69,14 @@ test('-tenantDefaults and TLS flags given as URLs: exit code 2 and a clear messa
   assert.match(url.stderr, /flag -backend.TLSCAFile is an http\(s\) URL; tenantgate reads TLS material from local files only/);
 });
 
-test('the README quick start configs (tenant: style and vmauth style) pass -dryRun', () => {
+test('the README quick start configs (tenant: style, vmauth style, with the editor schema line) pass -dryRun', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const section = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Authentication'));
   const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
-  assert.equal(blocks.length, 2);
+  assert.equal(blocks.length, 3);
   assert.match(blocks[0] as string, /tenant: \{enforce: victoriametrics/);
   assert.match(blocks[1] as string, /\?extra_label=tenant=team-a/);
+  assert.match(blocks[2] as string, /^# yaml-language-server: \$schema=/);
   const dir = tempDir();
   try {
     for (const [i, yaml] of blocks.entries()) {

@@ -158,3 +158,5 @@ export function parseTenantConfig(raw: unknown, path: ConfigPath): TenantConfig 
     bounds: compileBounds(d.bounds),
   };
 }
+
+export { schema as tenantSectionSchema };
