@@ -39,20 +39,39 @@ export interface ResponseOptions {
 
 class RetryStatus extends Error {}
 
+/**
+ * A client that leaves after it got the status line may have the whole answer: a Go client that
+ * decoded a complete JSON body closes the connection before the chunked terminator arrives (vmalert
+ * does). The rest of the backend's answer is read and dropped, at most this long and this much,
+ * so a response the backend completes is counted as the response it was, not as cancelled.
+ */
+const DRAIN_GRACE_MS = 1000;
+const DRAIN_MAX_BYTES = 64 * 1024;
+
 export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: ServerResponse, opts: ResponseOptions, clientGone: ClientWatch): Promise<AttemptResult> {
   return new Promise((resolve) => {
     let settled = false;
     let status = 0;
     let controller: Dispatcher.DispatchController | null = null;
+    let draining: { timer: NodeJS.Timeout; bytes: number } | null = null;
     const settle = (r: AttemptResult) => {
       if (settled) return;
       settled = true;
+      if (draining !== null) clearTimeout(draining.timer);
       clientGone.offAbort(onClientGone);
       resolve(r);
     };
-    const onClientGone = () => {
+    const cancel = () => {
       controller?.abort(new Error('client disconnected'));
       settle({ kind: 'client-gone' });
+    };
+    const onClientGone = () => {
+      if (controller !== null && res.headersSent && filter === undefined) {
+        draining = { timer: setTimeout(cancel, DRAIN_GRACE_MS), bytes: 0 };
+        controller.resume();
+        return;
+      }
+      cancel();
     };
     if (clientGone.aborted) { settle({ kind: 'client-gone' }); return; }
     clientGone.onAbort(onClientGone);
@@ -83,6 +102,11 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
         if (remaining < 0) res.flushHeaders();
       },
       onResponseData(c, chunk) {
+        if (draining !== null) {
+          draining.bytes += chunk.length;
+          if (draining.bytes > DRAIN_MAX_BYTES) cancel();
+          return;
+        }
         if (filter !== undefined) {
           size += chunk.length;
           if (size > filter.maxBytes) {
@@ -100,7 +124,7 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
         }
         if (!res.write(chunk)) {
           c.pause();
-          res.once('drain', () => c.resume());
+          res.once('drain', () => { if (draining === null) c.resume(); });
         }
       },
       onResponseEnd() {
@@ -121,7 +145,7 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
           settle({ kind: 'responded', status, complete: true });
           return;
         }
-        if (!ended) res.end();
+        if (!ended && draining === null) res.end();
         settle({ kind: 'responded', status, complete: true });
       },
       onResponseError(_c, err) {
