@@ -173,7 +173,7 @@ async function main(): Promise<void> {
   const vmPort = await freePort();
   const vmUrl = `http://127.0.0.1:${vmPort}`;
   const vm = own('VictoriaMetrics', spawn(programPath('victoria-metrics'), [
-    `-httpListenAddr=127.0.0.1:${vmPort}`, `-storageDataPath=${vmData}`, '-retentionPeriod=1d', '-search.latencyOffset=0s', '-loggerLevel=ERROR',
+    `-httpListenAddr=127.0.0.1:${vmPort}`, `-storageDataPath=${vmData}`, '-retentionPeriod=1d', '-search.latencyOffset=0s', '-search.disableCache', '-loggerLevel=ERROR',
   ], { stdio: ['ignore', 'ignore', 'inherit'], env: programEnv() }));
   await waitHttp(`${vmUrl}/health`, vm, 'VictoriaMetrics');
   say(`VictoriaMetrics is up on ${vmUrl} (pid ${vm.proc.pid})`);
@@ -204,17 +204,19 @@ async function main(): Promise<void> {
     if (r.status !== 204) throw new DemoError(`writing ${t}'s data through the gateway: HTTP ${r.status}`);
   }
   await (await fetch(`${vmUrl}/internal/force_flush`)).arrayBuffer();
-  // Each tenant must see its own series and nothing else (bounded wait for ingestion).
+  // Each tenant must see its own series and nothing else, through the same query API the printed
+  // commands use (bounded wait for ingestion).
   for (const t of TENANTS) {
-    let seen: string[] = [];
-    for (let i = 0; i < 50; i++) {
-      const r = await fetch(`${gwUrl}/api/v1/series?match[]=${encodeURIComponent('{__name__=~"demo_.*"}')}`, { headers: { authorization: auth(t, passwords[t]!) }, signal: AbortSignal.timeout(5000) });
-      const j = await r.json() as { data?: Array<Record<string, string>> };
-      seen = (j.data ?? []).map((s) => s['namespace'] ?? '');
-      if (seen.length >= 4) break;
+    let seen: Array<[string, string]> = [];
+    for (let i = 0; i < 100; i++) {
+      const q = encodeURIComponent('count by (namespace) ({__name__=~"demo_.*"})');
+      const r = await fetch(`${gwUrl}/api/v1/query?query=${q}`, { headers: { authorization: auth(t, passwords[t]!) }, signal: AbortSignal.timeout(5000) });
+      const j = await r.json() as { data?: { result?: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+      seen = (j.data?.result ?? []).map((s) => [s.metric['namespace'] ?? '', s.value[1]]);
+      if (seen.length > 0 && seen[0]![1] === '4') break;
       await new Promise((res) => setTimeout(res, 200));
     }
-    if (seen.length !== 4 || seen.some((ns) => ns !== t)) throw new DemoError(`${t} should see its 4 series, all namespace="${t}"; saw ${JSON.stringify(seen)}`);
+    if (JSON.stringify(seen) !== JSON.stringify([[t, '4']])) throw new DemoError(`${t} should see its 4 series, all namespace="${t}"; saw ${JSON.stringify(seen)}`);
   }
   say('checked: each tenant sees its own 4 series, all labelled with its namespace, none of the other\'s');
 
