@@ -44,7 +44,11 @@ test('README demo command from a fresh clone: two tenants served, then stopped b
   assert.ok(!existsSync(join(clone, 'dist')), 'a clone has no build');
 
   const port = await freePort();
-  const child = spawn('sh', ['-c', afterInstall], {
+  // Run as a shell would run it, but with the command itself as the child: its PID is the one a
+  // user's `kill` would name.
+  const argv = afterInstall.split(/\s+/);
+  assert.deepEqual(argv, ['npm', 'start'], 'a simple command after the install');
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: clone,
     detached: true, // its own process group, so "everything it started" can be checked
     stdio: ['ignore', 'pipe', 'pipe'],
