@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HeaderOp } from '../config/model.ts';
-import type { ResponseFilter } from '../enforce/tenant/policy.ts';
+import type { ResponseFilter, ResponseLookup } from '../enforce/tenant/policy.ts';
 import type { ClientWatch } from '../limit/client-watch.ts';
 import { serverNameFor } from './dispatchers.ts';
 import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.ts';
@@ -129,20 +129,30 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
       },
       onResponseEnd() {
         if (filter !== undefined && held !== null) {
-          let out: Buffer;
-          try {
-            const ct = held['content-type'];
-            out = filter.filter(status, Array.isArray(ct) ? ct[0] : ct, Buffer.concat(chunks, size));
-          } catch (err) {
-            settle({ kind: 'filter-failed', error: err as Error });
+          const headers = held;
+          const body = Buffer.concat(chunks, size);
+          const finish = (lookup: Buffer | undefined) => {
+            if (settled) return; // the client left while the lookup ran
+            let filtered: Buffer;
+            try {
+              const ct = headers['content-type'];
+              filtered = filter.filter(status, Array.isArray(ct) ? ct[0] : ct, body, lookup);
+            } catch (err) {
+              settle({ kind: 'filter-failed', error: err as Error });
+              return;
+            }
+            delete headers['content-length'];
+            delete headers['content-encoding'];
+            headers['content-length'] = String(filtered.length);
+            res.writeHead(status, headers);
+            res.end(filtered);
+            settle({ kind: 'responded', status, complete: true });
+          };
+          if (filter.lookup !== undefined && status >= 200 && status < 300) {
+            lookupAnswer(dispatcher, out, filter.lookup, filter.maxBytes).then(finish, (err: Error) => settle({ kind: 'filter-failed', error: err }));
             return;
           }
-          delete held['content-length'];
-          delete held['content-encoding'];
-          held['content-length'] = String(out.length);
-          res.writeHead(status, held);
-          res.end(out);
-          settle({ kind: 'responded', status, complete: true });
+          finish(undefined);
           return;
         }
         if (!ended && draining === null) res.end();
@@ -173,6 +183,32 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
       settle({ kind: 'failed', error: err as Error });
     }
   });
+}
+
+/** Request headers that describe a body; the lookup is a GET without one. */
+const BODY_HEADERS = new Set(['content-length', 'content-type', 'content-encoding', 'transfer-encoding']);
+
+/** The answer to a response filter's lookup: a GET to the same backend with the request's headers. */
+async function lookupAnswer(dispatcher: Dispatcher, out: OutgoingRequest, lookup: ResponseLookup, maxBytes: number): Promise<Buffer> {
+  const q = out.path.indexOf('?');
+  const path = q < 0 ? out.path : out.path.slice(0, q);
+  const query = [q < 0 ? '' : out.path.slice(q + 1), lookup.addQuery].filter((x) => x !== '').join('&');
+  if (!path.endsWith(lookup.replaces)) throw new Error(`cannot derive ${lookup.path} from the backend path`);
+  const headers: string[] = [];
+  for (let i = 0; i + 1 < out.headers.length; i += 2) {
+    if (!BODY_HEADERS.has(out.headers[i]!.toLowerCase())) headers.push(out.headers[i]!, out.headers[i + 1]!);
+  }
+  const servername = serverNameFor(dispatcher);
+  const r = await dispatcher.request({ method: 'GET', path: `${path.slice(0, -lookup.replaces.length)}${lookup.path}${query === '' ? '' : '?' + query}`, headers, ...(servername !== undefined ? { servername } : {}) } as Dispatcher.RequestOptions);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of r.body) {
+    size += (c as Buffer).length;
+    if (size > maxBytes) { r.body.destroy(); throw new Error(`${lookup.path} answer larger than ${maxBytes} bytes`); }
+    chunks.push(c as Buffer);
+  }
+  if (r.statusCode !== 200) throw new Error(`${lookup.path} answered ${r.statusCode}`);
+  return Buffer.concat(chunks, size);
 }
 
 function responseHeaders(headers: Record<string, string | string[] | undefined>, opts: ResponseOptions): Record<string, string | string[]> {

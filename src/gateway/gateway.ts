@@ -26,7 +26,7 @@ import { parseRequestTarget, targetString, type RequestTarget } from '../route/r
 import { buildDefaultUrlPath, buildTargetPath } from '../route/target-url.ts';
 import type { GatewayOptions } from './options.ts';
 import { bufferBody, type BufferedBody } from './request-body.ts';
-import { refuse, sendText } from './respond.ts';
+import { refuse, sendTenantRefusal, sendText } from './respond.ts';
 
 interface UserRuntime {
   readonly stats: RequestStats;
@@ -317,7 +317,7 @@ export class Gateway {
     const d = policy.enforce({ method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access });
     if (d.kind === 'refuse') {
       this.#metrics.requestError(d.reason);
-      sendText(res, d.status, d.message);
+      sendTenantRefusal(res, d);
       return d.status;
     }
     const ops: HeaderOp[] = [];

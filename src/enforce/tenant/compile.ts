@@ -9,7 +9,7 @@ import { classifyRequest, type Endpoint } from './classify.ts';
 import { parseTenantConfig, type TenantConfig } from './config.ts';
 import type { TenantDecision, TenantPolicy, TenantRequest } from './policy.ts';
 import { compileScope, enforcePromql } from './promql.ts';
-import { refuse, TenantRefused } from './refusal.ts';
+import { refuse, refusalFormat, TenantRefused } from './refusal.ts';
 import { logsScope, metricsScope, type MetricsScope } from './scope.ts';
 import { enforceVictoriaLogs } from './victorialogs.ts';
 import { checkCluster, enforceVictoriaMetrics, TENANT_HEADERS, vmArgs, type VmArgs } from './victoriametrics.ts';
@@ -66,7 +66,7 @@ export class CompiledTenantPolicy implements TenantPolicy {
   #compileMetrics(scope: MetricsScope): CompiledMetrics {
     return {
       scope,
-      promql: this.config.enforce === 'promql' ? compileScope(scope) : null,
+      promql: this.config.enforce === 'promql' ? compileScope(scope) : this.config.enforce === 'victoriametrics' ? compileOptional(scope) : null,
       vm: this.config.enforce === 'victoriametrics' ? vmArgs(scope) : null,
     };
   }
@@ -85,12 +85,16 @@ export class CompiledTenantPolicy implements TenantPolicy {
   }
 
   enforce(req: TenantRequest): TenantDecision {
+    let d: TenantDecision;
     try {
-      return this.#enforce(req);
+      d = this.#enforce(req);
     } catch (err) {
-      if (err instanceof TenantRefused) return err.refusal;
-      throw err;
+      if (err instanceof TenantRefused) d = err.refusal;
+      else throw err;
     }
+    if (d.kind === 'forward') return d;
+    const path = this.#drop > 0 ? dropPrefixParts(req.path, this.#drop) : req.path;
+    return { ...d, format: refusalFormat(this.config.enforce, path) };
   }
 
   #enforce(req: TenantRequest): TenantDecision {
@@ -113,7 +117,7 @@ export class CompiledTenantPolicy implements TenantPolicy {
     }
     const m = this.#metrics(req.access);
     this.#checkMode(ep, m.scope);
-    if (cfg.enforce === 'victoriametrics') return enforceVictoriaMetrics(ep, cfg, m.vm!, req);
+    if (cfg.enforce === 'victoriametrics') return enforceVictoriaMetrics(ep, cfg, m.vm!, req, m.promql);
     return enforcePromql(ep, cfg, m.scope, m.promql!, req);
   }
 
@@ -135,6 +139,19 @@ export class CompiledTenantPolicy implements TenantPolicy {
     const m = this.#metrics(req.access);
     this.#checkMode({ access, api: 'vm_read', methods: [], cluster: null }, m.scope);
     return { kind: 'forward', rawQuery: req.rawQuery, removeHeaders: TENANT_HEADERS };
+  }
+}
+
+/**
+ * The PromQL form of a VictoriaMetrics scope, used only to filter rules and alerts; a filter
+ * VictoriaMetrics accepts but the PromQL library cannot compile leaves those two endpoints refused.
+ */
+function compileOptional(scope: MetricsScope): CompiledTenant | null {
+  try {
+    return compileScope(scope);
+  } catch (err) {
+    if (err instanceof TenantRefused) return null;
+    throw err;
   }
 }
 
