@@ -25,6 +25,9 @@ Reads namespaced monitoring objects (multi-document YAML) and writes hardened co
   --scrape-base FILE            Prometheus/vmagent config the scrape jobs are appended to
   --alertmanager-base FILE      Alertmanager config the tenant routes are merged into
   --out DIR                     write scrape.yml, rules.yml, alertmanager.yml there (else: check only)
+  --loggerFormat default|json   warnings, errors and the summary as text (default) or JSON lines;
+                                same switch as the gateway's -loggerFormat
+  -h, --help                    this help
 Exit status: 0 all objects compiled, 1 some objects rejected (the rest is still written), 2 usage error.
 `;
 
@@ -48,27 +51,38 @@ function readYamlFile(path: string): Obj {
   return v;
 }
 
+/** Every option `tenantgate isolate` takes; ISOLATE_USAGE lists each one. */
+export const ISOLATE_OPTIONS = {
+  label: { type: 'string' },
+  flavor: { type: 'string' },
+  unsafe: { type: 'string' },
+  'allow-file-access': { type: 'boolean' },
+  'reserved-label': { type: 'string', multiple: true },
+  'scrape-base': { type: 'string' },
+  'alertmanager-base': { type: 'string' },
+  out: { type: 'string' },
+  loggerFormat: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export { ISOLATE_USAGE };
+
+/** One line per message: plain text as before, or a JSON object with --loggerFormat=json. */
+function reporter(format: string): (level: 'warning' | 'error' | 'info', msg: string) => void {
+  if (format !== 'default' && format !== 'json') throw new IsolationError('ERR_ISOLATE_USAGE', '--loggerFormat', 'must be default or json');
+  if (format === 'default') return (level, msg) => process.stderr.write(level === 'info' ? `${msg}\n` : `${level}: ${msg}\n`);
+  return (level, msg) => process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: level === 'warning' ? 'warn' : level, caller: 'tenantgate isolate', msg })}\n`);
+}
+
 export async function isolateMain(argv: readonly string[]): Promise<number> {
   let opts: IsolateOptions;
   let values: Record<string, string | boolean | string[] | undefined>;
   let positionals: string[];
+  let report: ReturnType<typeof reporter>;
   try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        label: { type: 'string' },
-        flavor: { type: 'string' },
-        unsafe: { type: 'string' },
-        'allow-file-access': { type: 'boolean' },
-        'reserved-label': { type: 'string', multiple: true },
-        'scrape-base': { type: 'string' },
-        'alertmanager-base': { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    ({ values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: ISOLATE_OPTIONS }));
     if (values.help === true) { process.stdout.write(ISOLATE_USAGE); return 0; }
+    report = reporter((values.loggerFormat ?? 'default') as string);
     const flavor = (values.flavor ?? 'victoriametrics') as string;
     if (flavor !== 'victoriametrics' && flavor !== 'prometheus-operator') throw new IsolationError('ERR_ISOLATE_USAGE', '--flavor', 'must be victoriametrics or prometheus-operator');
     const unsafeMode = (values.unsafe ?? 'reject') as string;
@@ -95,8 +109,8 @@ export async function isolateMain(argv: readonly string[]): Promise<number> {
       ...(typeof values['alertmanager-base'] === 'string' ? { alertmanager: readYamlFile(values['alertmanager-base']) } : {}),
     };
     const result = compile(files, opts, bases);
-    for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-    for (const e of result.errors) process.stderr.write(`error: ${e.describe()}\n`);
+    for (const w of result.warnings) report('warning', w);
+    for (const e of result.errors) report('error', e.describe());
     const out = values.out;
     if (typeof out === 'string') {
       mkdirSync(out, { recursive: true });
@@ -106,7 +120,7 @@ export async function isolateMain(argv: readonly string[]): Promise<number> {
       writeFileSync(join(out, 'alertmanager.yml'), header + stringify(result.alertmanager, YAML_OUT));
     }
     const c = result.counts;
-    process.stderr.write(`tenantgate isolate: ${c.scrape} scrape, ${c.rules} rule, ${c.alertmanager} alertmanager objects compiled; ${result.errors.length} rejected\n`);
+    report('info', `tenantgate isolate: ${c.scrape} scrape, ${c.rules} rule, ${c.alertmanager} alertmanager objects compiled; ${result.errors.length} rejected`);
     return result.errors.length > 0 ? 1 : 0;
   } catch (err) {
     process.stderr.write(`tenantgate isolate: ${err instanceof IsolationError ? err.describe() : (err as Error).message}\n`);
