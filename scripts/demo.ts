@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: a running two-tenant tenantgate on this machine, from nothing. Builds tenantgate if
+// `npm start` (through scripts/start.mjs): a running two-tenant tenantgate on this machine, from nothing. Builds tenantgate if
 // the sources changed, unpacks VictoriaMetrics into the backends cache (nothing installed
 // system-wide), starts it and the gateway on 127.0.0.1, writes a little data as each tenant
 // through the gateway, checks each tenant sees only its own, and prints credentials and commands
@@ -160,8 +160,6 @@ async function main(): Promise<void> {
   const port = Number(process.env['TENANTGATE_DEMO_PORT'] ?? '8427');
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new DemoError(`TENANTGATE_DEMO_PORT must be a TCP port, not ${JSON.stringify(process.env['TENANTGATE_DEMO_PORT'])}`);
   if (!(await portFree(port))) throw new DemoError(`127.0.0.1:${port} is in use; stop what listens there or set TENANTGATE_DEMO_PORT`);
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major < 24) throw new DemoError(`the demo needs Node.js 24 or newer (this is ${process.version}); run it with \`npm start\`, which uses the Node 24 from node_modules`);
 
   say('step 1/5: build');
   build();
