@@ -157,46 +157,64 @@ interface Apt {
   updated: boolean;
 }
 
-/** Makes sure the package lists know `pkg`, running `apt-get update` once when they do not and it can. */
-function knownVersion(pkg: string, apt: Apt, root: string, log: (s: string) => void): string | null {
-  let v = candidateVersion(pkg, apt.opts);
-  if (v !== null || apt.updated) return v;
+/**
+ * Refreshes the package lists once per run: `apt-get update` as root; otherwise private lists
+ * in the cache (apt-get runs as an ordinary user with its own Dir::State::Lists and Dir::Cache).
+ */
+function updateLists(apt: Apt, root: string, why: string, log: (s: string) => void): void {
   apt.updated = true;
   if (isRoot()) {
-    log('backends: the package lists do not have ' + pkg + '; running apt-get update');
+    log(`backends: ${why}; running apt-get update`);
     spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env: aptEnv() });
   } else {
-    log('backends: the package lists do not have ' + pkg + '; fetching private package lists (no root needed)');
+    log(`backends: ${why}; fetching private package lists into ${join(root, '.apt')} (no root needed)`);
     apt.opts = privateListOptions(root);
     spawnSync('apt-get', [...apt.opts, 'update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env: aptEnv() });
   }
-  v = candidateVersion(pkg, apt.opts);
-  return v;
+}
+
+function download(pkg: string, version: string, apt: Apt, work: string): { deb: string | null; error: string } {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const dl = spawnSync('apt-get', [...apt.opts, 'download', '-qq', `${pkg}=${version}`], { cwd: work, encoding: 'utf8', env: aptEnv() });
+  const deb = dl.status === 0 ? readdirSync(work).find((f) => f.endsWith('.deb')) ?? null : null;
+  return { deb, error: (dl.stderr || dl.stdout || `apt-get exited ${dl.status}`).trim() };
 }
 
 /** Downloads and unpacks one package unless the cache already holds that version. */
 function unpack(pkg: string, apt: Apt, root: string, log: (s: string) => void): void {
   const dest = join(root, pkg);
-  const version = knownVersion(pkg, apt, root, log);
   const stamp = readStamp(dest);
+  let version = candidateVersion(pkg, apt.opts);
+  if (version === null && !apt.updated) {
+    updateLists(apt, root, `the package lists do not have ${pkg}`, log);
+    version = candidateVersion(pkg, apt.opts);
+  }
   if (version === null) {
     if (stamp !== null) return; // offline, but unpacked earlier: good enough
     throw new BackendUnavailableError(`backends: Debian package ${pkg} cannot be had: apt knows no version of it (is a Debian mirror reachable, and does this release ship ${pkg}?)`);
   }
   if (stamp === version) return;
   const work = join(root, '.download');
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
   log(`backends: downloading ${pkg} ${version}`);
-  const dl = spawnSync('apt-get', [...apt.opts, 'download', '-qq', `${pkg}=${version}`], { cwd: work, encoding: 'utf8', env: aptEnv() });
-  const deb = dl.status === 0 ? readdirSync(work).find((f) => f.endsWith('.deb')) : undefined;
-  if (deb === undefined) {
+  let got = download(pkg, version, apt, work);
+  if (got.deb === null && !apt.updated) {
+    // Stale lists name a version the mirror no longer has (or no source for it).
+    updateLists(apt, root, `apt-get download ${pkg} failed (${got.error.split('\n')[0]})`, log);
+    const fresh = candidateVersion(pkg, apt.opts);
+    if (fresh !== null) {
+      version = fresh;
+      if (stamp === version) { rmSync(work, { recursive: true, force: true }); return; }
+      got = download(pkg, version, apt, work);
+    }
+  }
+  if (got.deb === null) {
     rmSync(work, { recursive: true, force: true });
-    throw new BackendUnavailableError(`backends: cannot download Debian package ${pkg} ${version}: ${(dl.stderr || dl.stdout || `apt-get exited ${dl.status}`).trim()}`);
+    throw new BackendUnavailableError(`backends: cannot download Debian package ${pkg} ${version}: ${got.error}`);
   }
   const tmp = `${dest}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
-  execFileSync('dpkg-deb', ['-x', join(work, deb), tmp], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('dpkg-deb', ['-x', join(work, got.deb), tmp], { stdio: ['ignore', 'ignore', 'inherit'] });
   for (const [link, target] of LINKS[pkg] ?? []) {
     rmSync(join(tmp, link), { force: true });
     symlinkSync(target, join(tmp, link));
