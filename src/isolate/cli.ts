@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { compile, type InputFile } from './compile.ts';
 import { IsolationError } from './errors.ts';
+import { goStyleLoggerFormat } from './log-switch.ts';
 import { makeOptions, type Flavor, type IsolateOptions, type UnsafePolicy } from './options.ts';
 import { isObj, type Obj } from './util.ts';
 
@@ -26,7 +27,7 @@ Reads namespaced monitoring objects (multi-document YAML) and writes hardened co
   --alertmanager-base FILE      Alertmanager config the tenant routes are merged into
   --out DIR                     write scrape.yml, rules.yml, alertmanager.yml there (else: check only)
   --loggerFormat default|json   warnings, errors and the summary as text (default) or JSON lines;
-                                same switch as the gateway's -loggerFormat
+                                the gateway's -loggerFormat (one dash works too)
   -h, --help                    this help
 Exit status: 0 all objects compiled, 1 some objects rejected (the rest is still written), 2 usage error.
 `;
@@ -80,7 +81,7 @@ export async function isolateMain(argv: readonly string[]): Promise<number> {
   let positionals: string[];
   let report: ReturnType<typeof reporter>;
   try {
-    ({ values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: ISOLATE_OPTIONS }));
+    ({ values, positionals } = parseArgs({ args: goStyleLoggerFormat(argv), allowPositionals: true, options: ISOLATE_OPTIONS }));
     if (values.help === true) { process.stdout.write(ISOLATE_USAGE); return 0; }
     report = reporter((values.loggerFormat ?? 'default') as string);
     const flavor = (values.flavor ?? 'victoriametrics') as string;

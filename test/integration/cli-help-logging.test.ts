@@ -38,7 +38,8 @@ test('one log format switch: text by default, JSON with loggerFormat=json, for t
     const gwText = run(`-auth.config=${cfg}`, '-dryRun');
     const gwJson = run(`-auth.config=${cfg}`, '-dryRun', '--loggerFormat=json');
     const isoText = run('isolate', '--label', 'tenant', join(import.meta.dirname, '../fixtures/isolate'));
-    const isoJson = run('isolate', '--label', 'tenant', '--loggerFormat=json', join(import.meta.dirname, '../fixtures/isolate'));
+    // The gateway's spelling, one dash, works for the tools too.
+    const isoJson = run('isolate', '--label', 'tenant', '-loggerFormat=json', join(import.meta.dirname, '../fixtures/isolate'));
     for (const [what, r, json] of [['gateway', gwText, false], ['gateway', gwJson, true], ['isolate', isoText, false], ['isolate', isoJson, true]] as const) {
       const lines = (r.stdout + r.stderr).split('\n').filter((l) => l.trim() !== '');
       assert.ok(lines.length > 0, `${what}: no log lines`);

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Logger } from '../../observe/logger.ts';
+import { goStyleLoggerFormat } from '../log-switch.ts';
 import { IsolationError } from '../errors.ts';
 import { makeOptions, type Flavor, type IsolateOptions } from '../options.ts';
 import { createWebhookServer } from './server.ts';
@@ -18,8 +19,8 @@ relabel rules, scoped expressions as a JSON patch) and POST /validate (denies wh
   --reserved-label NAME         repeatable; default for victoriametrics: vm_account_id, vm_project_id
   --tls-cert-file FILE          serving certificate (PEM, required)
   --tls-key-file FILE           its private key (PEM, required)
-  --loggerFormat default|json   log lines as text (default, like the gateway) or JSON; same switch as
-                                the gateway's -loggerFormat
+  --loggerFormat default|json   log lines as text (default, like the gateway) or JSON; the
+                                gateway's -loggerFormat (one dash works too)
   -h, --help                    this help
 `;
 
@@ -46,7 +47,7 @@ export async function webhookMain(argv: readonly string[]): Promise<number> {
   let key: Buffer;
   let log: Logger;
   try {
-    const { values } = parseArgs({ args: [...argv], options: WEBHOOK_OPTIONS });
+    const { values } = parseArgs({ args: goStyleLoggerFormat(argv), options: WEBHOOK_OPTIONS });
     if (values.help === true) { process.stdout.write(USAGE); return 0; }
     log = new Logger({ level: 'INFO', format: values.loggerFormat ?? 'default', output: 'stderr', disableTimestamps: false });
     if (values.label === undefined) throw new IsolationError('ERR_ISOLATE_USAGE', '--label', 'is required');
