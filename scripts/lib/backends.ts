@@ -275,11 +275,6 @@ function isDynamic(binary: string): boolean {
   return spawnSync('ldd', [binary], { stdio: 'ignore', env: programEnv() }).status === 0;
 }
 
-/** Packages every program needs, for messages. */
-export function packagesOf(programs: readonly Program[]): string[] {
-  return [...new Set(programs.map((p) => PROGRAMS[p].pkg))];
-}
-
 export function isProgram(name: string): name is Program {
   return Object.hasOwn(PROGRAMS, name);
 }
