@@ -54,6 +54,8 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
     let status = 0;
     let controller: Dispatcher.DispatchController | null = null;
     let draining: { timer: NodeJS.Timeout; bytes: number } | null = null;
+    /** Whether anything of the answer (status line onwards) went to the client's socket. */
+    let delivered = false;
     const settle = (r: AttemptResult) => {
       if (settled) return;
       settled = true;
@@ -66,7 +68,7 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
       settle({ kind: 'client-gone' });
     };
     const onClientGone = () => {
-      if (controller !== null && res.headersSent && filter === undefined) {
+      if (controller !== null && delivered && filter === undefined) {
         draining = { timer: setTimeout(cancel, DRAIN_GRACE_MS), bytes: 0 };
         controller.resume();
         return;
@@ -99,7 +101,7 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
         remaining = typeof cl === 'string' && /^\d+$/.test(cl) ? Number(cl) : -1;
         // Streaming answers (live tail, long exports: no Content-Length) get their headers at once;
         // sized ones send headers and body in one write.
-        if (remaining < 0) res.flushHeaders();
+        if (remaining < 0) { res.flushHeaders(); delivered = true; }
       },
       onResponseData(c, chunk) {
         if (draining !== null) {
@@ -120,8 +122,9 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
         }
         if (remaining >= 0) {
           remaining -= chunk.length;
-          if (remaining <= 0) { ended = true; res.end(chunk); return; }
+          if (remaining <= 0) { ended = true; delivered = true; res.end(chunk); return; }
         }
+        delivered = true;
         if (!res.write(chunk)) {
           c.pause();
           res.once('drain', () => { if (draining === null) c.resume(); });
