@@ -3,6 +3,7 @@
 // table (rps, p50/p99, CPU µs per request, peak RSS, ratio to vmauth within the same round), the
 // issue's targets, a CPU profile summary of tenantgate on the small GET, and the library
 // micro-benchmarks; writes everything to .bench-results/ as JSON. Settings: see docs/performance.md.
+import { findProgram } from '../scripts/lib/backends.ts';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ const log = (s: string) => process.stdout.write(`${s}\n`);
 async function main(): Promise<number> {
   const settings = readSettings();
   if (Number(process.versions.node.split('.')[0]) < 24) log(`warning: running on Node ${process.version}; tenantgate targets Node 24 (use npm run bench or ./node_modules/.bin/node)`);
-  for (const [what, ok] of [['wrk', hasCommand('wrk')], [`vmauth (${settings.vmauthBin})`, existsSync(settings.vmauthBin)], ['dist/cli.js (npm run build)', existsSync(TENANTGATE_CLI)]] as const) {
+  for (const [what, ok] of [['wrk (node scripts/ensure-backends.ts wrk)', findProgram('wrk') !== null], [`vmauth (${settings.vmauthBin})`, existsSync(settings.vmauthBin)], ['dist/cli.js (npm run build)', existsSync(TENANTGATE_CLI)]] as const) {
     if (!ok) { log(`cannot run the benchmark: ${what} is missing`); return 1; }
   }
   const pin = settings.cores >= 2 && hasCommand('taskset');

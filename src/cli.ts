@@ -5,6 +5,13 @@
 // `tenantgate isolate …` and `tenantgate webhook …` run the Kubernetes namespace-isolation tools;
 // `tenantgate explain …` shows what the gateway would do with one request.
 // `tenantgate check alertmanager …` lints an Alertmanager configuration for tenant isolation.
+// Nothing is imported statically: an older Node must reach the version check below instead of
+// failing to link a module that uses a newer API.
+const REQUIRED_NODE_MAJOR = 24;
+if (Number(process.versions.node.split('.')[0]) < REQUIRED_NODE_MAJOR) {
+  process.stderr.write(`tenantgate needs Node.js ${REQUIRED_NODE_MAJOR} or newer; this is Node.js ${process.version} (${process.execPath}).\n`);
+  process.exit(1);
+}
 const argv = process.argv.slice(2);
 const sub = argv[0];
 let code: number;

@@ -1,11 +1,11 @@
-// The static backend both proxies forward to. nginx (Debian's package, installed here when
-// missing and we are root) is preferred: it answers ~35k small GETs/s on one core, so it does not
+// The static backend both proxies forward to. nginx (Debian's package, unpacked into the backends
+// cache, never installed system-wide) is preferred: it answers ~35k small GETs/s on one core, so it does not
 // limit proxies that reach ~15k. Without it a node:http server is used, and the report says so.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { READ_BODY, WRITE_PATH } from './backend-responses.ts';
-import { hasCommand, start, waitForPort, type Proc } from './processes.ts';
+import { BackendUnavailableError, ensurePrograms, findProgram, programEnv } from '../../scripts/lib/backends.ts';
+import { start, waitForPort, type Proc } from './processes.ts';
 
 export interface Backend {
   readonly kind: 'nginx' | 'node';
@@ -13,21 +13,17 @@ export interface Backend {
   readonly proc: Proc;
 }
 
-function installNginx(log: (s: string) => void): boolean {
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot) return false;
-  log('backend: nginx is missing; installing Debian\'s nginx package');
+/** nginx from the backends cache (Debian's package unpacked, nothing installed); null when it cannot be had. */
+function cachedNginx(log: (s: string) => void): string | null {
+  const found = findProgram('nginx');
+  if (found !== null) return found;
   try {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'nginx'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  } catch {
-    try {
-      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-      execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-      execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'nginx'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-    } catch { return false; }
+    ensurePrograms(['nginx'], { log });
+    return findProgram('nginx');
+  } catch (err) {
+    if (err instanceof BackendUnavailableError) { log(err.message); return null; }
+    throw err;
   }
-  return hasCommand('nginx');
 }
 
 function nginxConfig(dir: string, port: number): string {
@@ -60,11 +56,12 @@ http {
 
 export async function startBackend(dir: string, port: number, core: number | null, log: (s: string) => void): Promise<Backend> {
   const want = (process.env['BENCH_BACKEND'] ?? 'nginx').toLowerCase();
-  if (want !== 'node' && (hasCommand('nginx') || installNginx(log))) {
+  const nginx = want === 'node' ? null : cachedNginx(log);
+  if (nginx !== null) {
     const d = join(dir, 'nginx');
     mkdirSync(d, { recursive: true });
     writeFileSync(join(d, 'nginx.conf'), nginxConfig(d, port));
-    const proc = start('nginx', core, 'nginx', ['-e', 'stderr', '-p', d, '-c', join(d, 'nginx.conf')]);
+    const proc = start('nginx', core, nginx, ['-e', 'stderr', '-p', d, '-c', join(d, 'nginx.conf')], programEnv());
     await waitForPort(port, proc);
     return { kind: 'nginx', port, proc };
   }

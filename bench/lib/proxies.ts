@@ -1,5 +1,6 @@
 // Starting the two proxies under test with the same flags, pinned to the proxy core.
 import { join } from 'node:path';
+import { programEnv } from '../../scripts/lib/backends.ts';
 import { runToEnd, start, waitForPort, type Proc } from './processes.ts';
 
 export type ProxyKind = 'tenantgate' | 'vmauth';
@@ -27,7 +28,7 @@ function flags(o: ProxyOptions): string[] {
 export async function startProxy(kind: ProxyKind, o: ProxyOptions): Promise<Proc> {
   const proc = kind === 'tenantgate'
     ? start('tenantgate', o.core, process.execPath, [...(o.nodeFlags ?? []), TENANTGATE_CLI, ...flags(o), ...(o.gatewayFlags ?? [])], o.env)
-    : start('vmauth', o.core, o.vmauthBin, flags(o));
+    : start('vmauth', o.core, o.vmauthBin, flags(o), programEnv());
   await waitForPort(o.port, proc);
   return proc;
 }

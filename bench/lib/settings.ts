@@ -1,5 +1,6 @@
 // Benchmark settings from the environment. Defaults keep `npm run bench` to about five minutes
 // on a 2-core machine; every value is bounded so a typo cannot start an hour-long run.
+import { findProgram } from '../../scripts/lib/backends.ts';
 import { availableParallelism } from 'node:os';
 
 export interface Settings {
@@ -53,7 +54,7 @@ export function readSettings(): Settings {
     warmupS: num('BENCH_WARMUP', 1, 0, 60),
     rounds: Math.round(num('BENCH_ROUNDS', 3, 1, 20)),
     connections: Math.round(num('BENCH_CONNECTIONS', 64, 1, 1024)),
-    vmauthBin: process.env['VMAUTH_BIN'] || '/usr/bin/vmauth',
+    vmauthBin: process.env['VMAUTH_BIN'] || (findProgram('vmauth') ?? 'vmauth'),
     only: (process.env['BENCH_SCENARIOS'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
     soakS: Math.round(num('BENCH_SOAK', 0, 0, 3600)),
     profile: flag('BENCH_PROFILE', true),

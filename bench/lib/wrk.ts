@@ -1,4 +1,5 @@
 // Runs wrk (one thread, N connections, --latency) and reads its summary.
+import { programEnv, programPath } from '../../scripts/lib/backends.ts';
 import { runToEnd } from './processes.ts';
 
 export interface WrkLoad {
@@ -54,7 +55,7 @@ export async function runWrk(core: number | null, load: WrkLoad, connections: nu
   for (const h of load.headers) args.push('-H', h);
   if (load.script !== null) args.push('-s', load.script);
   args.push(load.url);
-  const r = await runToEnd(core, 'wrk', args, (seconds + 30) * 1000);
+  const r = await runToEnd(core, programPath('wrk'), args, (seconds + 30) * 1000, programEnv());
   if (r.code !== 0) throw new Error(`wrk exited with ${r.code}: ${r.stderr || r.stdout}`);
   return parseWrk(r.stdout);
 }

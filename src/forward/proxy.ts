@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { HeaderOp } from '../config/model.ts';
-import type { ResponseFilter } from '../enforce/tenant/policy.ts';
+import type { ResponseFilter, ResponseLookup } from '../enforce/tenant/policy.ts';
 import type { ClientWatch } from '../limit/client-watch.ts';
 import { serverNameFor } from './dispatchers.ts';
 import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.ts';
@@ -39,20 +39,41 @@ export interface ResponseOptions {
 
 class RetryStatus extends Error {}
 
+/**
+ * A client that leaves after it got the status line may have the whole answer: a Go client that
+ * decoded a complete JSON body closes the connection before the chunked terminator arrives (vmalert
+ * does). The rest of the backend's answer is read and dropped, at most this long and this much,
+ * so a response the backend completes is counted as the response it was, not as cancelled.
+ */
+const DRAIN_GRACE_MS = 1000;
+const DRAIN_MAX_BYTES = 64 * 1024;
+
 export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: ServerResponse, opts: ResponseOptions, clientGone: ClientWatch): Promise<AttemptResult> {
   return new Promise((resolve) => {
     let settled = false;
     let status = 0;
     let controller: Dispatcher.DispatchController | null = null;
+    let draining: { timer: NodeJS.Timeout; bytes: number } | null = null;
+    /** Whether anything of the answer (status line onwards) went to the client's socket. */
+    let delivered = false;
     const settle = (r: AttemptResult) => {
       if (settled) return;
       settled = true;
+      if (draining !== null) clearTimeout(draining.timer);
       clientGone.offAbort(onClientGone);
       resolve(r);
     };
-    const onClientGone = () => {
+    const cancel = () => {
       controller?.abort(new Error('client disconnected'));
       settle({ kind: 'client-gone' });
+    };
+    const onClientGone = () => {
+      if (controller !== null && delivered && filter === undefined) {
+        draining = { timer: setTimeout(cancel, DRAIN_GRACE_MS), bytes: 0 };
+        controller.resume();
+        return;
+      }
+      cancel();
     };
     if (clientGone.aborted) { settle({ kind: 'client-gone' }); return; }
     clientGone.onAbort(onClientGone);
@@ -80,9 +101,14 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
         remaining = typeof cl === 'string' && /^\d+$/.test(cl) ? Number(cl) : -1;
         // Streaming answers (live tail, long exports: no Content-Length) get their headers at once;
         // sized ones send headers and body in one write.
-        if (remaining < 0) res.flushHeaders();
+        if (remaining < 0) { res.flushHeaders(); delivered = true; }
       },
       onResponseData(c, chunk) {
+        if (draining !== null) {
+          draining.bytes += chunk.length;
+          if (draining.bytes > DRAIN_MAX_BYTES) cancel();
+          return;
+        }
         if (filter !== undefined) {
           size += chunk.length;
           if (size > filter.maxBytes) {
@@ -96,37 +122,48 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
         }
         if (remaining >= 0) {
           remaining -= chunk.length;
-          if (remaining <= 0) { ended = true; res.end(chunk); return; }
+          if (remaining <= 0) { ended = true; delivered = true; res.end(chunk); return; }
         }
+        delivered = true;
         if (!res.write(chunk)) {
           c.pause();
-          res.once('drain', () => c.resume());
+          res.once('drain', () => { if (draining === null) c.resume(); });
         }
       },
       onResponseEnd() {
         if (filter !== undefined && held !== null) {
-          const h = held;
-          const send = (out: Buffer) => {
-            delete h['content-length'];
-            delete h['content-encoding'];
-            h['content-length'] = String(out.length);
-            res.writeHead(status, h);
-            res.end(out);
+          const headers = held;
+          const body = Buffer.concat(chunks, size);
+          const send = (filtered: Buffer) => {
+            if (settled) return;
+            delete headers['content-length'];
+            delete headers['content-encoding'];
+            headers['content-length'] = String(filtered.length);
+            res.writeHead(status, headers);
+            res.end(filtered);
             settle({ kind: 'responded', status, complete: true });
           };
-          let out: Buffer | Promise<Buffer>;
-          try {
-            const ct = h['content-type'];
-            out = filter.filter(status, Array.isArray(ct) ? ct[0] : ct, Buffer.concat(chunks, size));
-          } catch (err) {
-            settle({ kind: 'filter-failed', error: err as Error });
+          const finish = (lookup: Buffer | undefined) => {
+            if (settled) return; // the client left while the lookup ran
+            let filtered: Buffer | Promise<Buffer>;
+            try {
+              const ct = headers['content-type'];
+              filtered = filter.filter(status, Array.isArray(ct) ? ct[0] : ct, body, lookup);
+            } catch (err) {
+              settle({ kind: 'filter-failed', error: err as Error });
+              return;
+            }
+            if (Buffer.isBuffer(filtered)) send(filtered);
+            else filtered.then(send, (err: Error) => settle({ kind: 'filter-failed', error: err }));
+          };
+          if (filter.lookup !== undefined && status >= 200 && status < 300) {
+            lookupAnswer(dispatcher, out, filter.lookup, filter.maxBytes).then(finish, (err: Error) => settle({ kind: 'filter-failed', error: err }));
             return;
           }
-          if (Buffer.isBuffer(out)) send(out);
-          else out.then(send, (err: Error) => settle({ kind: 'filter-failed', error: err }));
+          finish(undefined);
           return;
         }
-        if (!ended) res.end();
+        if (!ended && draining === null) res.end();
         settle({ kind: 'responded', status, complete: true });
       },
       onResponseError(_c, err) {
@@ -154,6 +191,32 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
       settle({ kind: 'failed', error: err as Error });
     }
   });
+}
+
+/** Request headers that describe a body; the lookup is a GET without one. */
+const BODY_HEADERS = new Set(['content-length', 'content-type', 'content-encoding', 'transfer-encoding']);
+
+/** The answer to a response filter's lookup: a GET to the same backend with the request's headers. */
+async function lookupAnswer(dispatcher: Dispatcher, out: OutgoingRequest, lookup: ResponseLookup, maxBytes: number): Promise<Buffer> {
+  const q = out.path.indexOf('?');
+  const path = q < 0 ? out.path : out.path.slice(0, q);
+  const query = [q < 0 ? '' : out.path.slice(q + 1), lookup.addQuery].filter((x) => x !== '').join('&');
+  if (!path.endsWith(lookup.replaces)) throw new Error(`cannot derive ${lookup.path} from the backend path`);
+  const headers: string[] = [];
+  for (let i = 0; i + 1 < out.headers.length; i += 2) {
+    if (!BODY_HEADERS.has(out.headers[i]!.toLowerCase())) headers.push(out.headers[i]!, out.headers[i + 1]!);
+  }
+  const servername = serverNameFor(dispatcher);
+  const r = await dispatcher.request({ method: 'GET', path: `${path.slice(0, -lookup.replaces.length)}${lookup.path}${query === '' ? '' : '?' + query}`, headers, ...(servername !== undefined ? { servername } : {}) } as Dispatcher.RequestOptions);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of r.body) {
+    size += (c as Buffer).length;
+    if (size > maxBytes) { r.body.destroy(); throw new Error(`${lookup.path} answer larger than ${maxBytes} bytes`); }
+    chunks.push(c as Buffer);
+  }
+  if (r.statusCode !== 200) throw new Error(`${lookup.path} answered ${r.statusCode}`);
+  return Buffer.concat(chunks, size);
 }
 
 function responseHeaders(headers: Record<string, string | string[] | undefined>, opts: ResponseOptions): Record<string, string | string[]> {

@@ -38,7 +38,7 @@ import { parseRequestTarget, targetString, type RequestTarget } from '../route/r
 import type { GatewayOptions } from './options.ts';
 import { bufferBody, hasBody, readWholeBody, WHOLE_BODY_MAX, type BufferedBody } from './request-body.ts';
 import { newRequestContext, type RequestContext } from './request-context.ts';
-import { refuse, sendText } from './respond.ts';
+import { refuse, sendTenantRefusal, sendText } from './respond.ts';
 import { REFUSALS, type RefusalCode } from '../errors/catalogue.ts';
 import type { AuditLog } from '../observe/audit-log.ts';
 import { auditRequest, pathOnly } from '../observe/audit-request.ts';
@@ -329,7 +329,7 @@ export class Gateway {
         return false;
       case 'refuse':
         this.#metrics.requestError(d.reason);
-        sendText(ctx.res, d.status, d.message);
+        sendTenantRefusal(ctx.res, d);
         ctx.status = d.status;
         ctx.reason = d.reason;
         return false;

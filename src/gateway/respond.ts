@@ -3,6 +3,8 @@
 import type { ServerResponse } from 'node:http';
 import { REFUSALS, type RefusalCode } from '../errors/catalogue.ts';
 import type { Metrics } from '../observe/metrics.ts';
+import type { TenantRefusal } from '../enforce/tenant/policy.ts';
+import { refusalBody } from '../enforce/tenant/refusal.ts';
 
 export function refuse(res: ServerResponse, metrics: Metrics, code: RefusalCode, message: string, extraHeaders?: Record<string, string>): number {
   const { status, reason } = REFUSALS[code];
@@ -20,5 +22,13 @@ export function sendText(res: ServerResponse, status: number, message: string, e
     'content-length': Buffer.byteLength(body),
     ...extraHeaders,
   });
+  res.end(body);
+}
+
+/** A tenant policy's refusal, in the error format of the API the client called. */
+export function sendTenantRefusal(res: ServerResponse, r: TenantRefusal): void {
+  if (res.headersSent || res.destroyed) return;
+  const { contentType, body } = refusalBody(r);
+  res.writeHead(r.status, { 'content-type': contentType, 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -6,6 +6,7 @@ import { parse, stringify } from 'yaml';
 import { compile, type InputFile } from './compile.ts';
 import { IsolationError } from './errors.ts';
 import { loadPolicyFile } from './policy/load.ts';
+import { goStyleLoggerFormat } from './log-switch.ts';
 import { makeOptions, type Flavor, type IsolateOptions, type UnsafePolicy } from './options.ts';
 import { isObj, type Obj } from './util.ts';
 
@@ -28,6 +29,9 @@ Reads namespaced monitoring objects (multi-document YAML) and writes hardened co
   --out DIR                     write scrape.yml, rules.yml, alertmanager.yml there (else: check only)
   --policy FILE                 alert-definition policy (docs/namespace-isolation.md#alert-definition-policy)
   --report FILE                 write a JSON report of every object: compiled, changed (which fields) or refused (why)
+  --loggerFormat default|json   warnings, errors and the summary as text (default) or JSON lines;
+                                the gateway's -loggerFormat (one dash works too)
+  -h, --help                    this help
 Exit status: 0 all objects compiled, 1 some objects rejected (the rest is still written), 2 usage error.
 `;
 
@@ -51,29 +55,40 @@ function readYamlFile(path: string): Obj {
   return v;
 }
 
+/** Every option `tenantgate isolate` takes; ISOLATE_USAGE lists each one. */
+export const ISOLATE_OPTIONS = {
+  label: { type: 'string' },
+  flavor: { type: 'string' },
+  unsafe: { type: 'string' },
+  'allow-file-access': { type: 'boolean' },
+  'reserved-label': { type: 'string', multiple: true },
+  'scrape-base': { type: 'string' },
+  'alertmanager-base': { type: 'string' },
+  out: { type: 'string' },
+  policy: { type: 'string' },
+  report: { type: 'string' },
+  loggerFormat: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export { ISOLATE_USAGE };
+
+/** One line per message: plain text as before, or a JSON object with --loggerFormat=json. */
+function reporter(format: string): (level: 'warning' | 'error' | 'info', msg: string) => void {
+  if (format !== 'default' && format !== 'json') throw new IsolationError('ERR_ISOLATE_USAGE', '--loggerFormat', 'must be default or json');
+  if (format === 'default') return (level, msg) => process.stderr.write(level === 'info' ? `${msg}\n` : `${level}: ${msg}\n`);
+  return (level, msg) => process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: level === 'warning' ? 'warn' : level, caller: 'tenantgate isolate', msg })}\n`);
+}
+
 export async function isolateMain(argv: readonly string[]): Promise<number> {
   let opts: IsolateOptions;
   let values: Record<string, string | boolean | string[] | undefined>;
   let positionals: string[];
+  let report: ReturnType<typeof reporter>;
   try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        label: { type: 'string' },
-        flavor: { type: 'string' },
-        unsafe: { type: 'string' },
-        'allow-file-access': { type: 'boolean' },
-        'reserved-label': { type: 'string', multiple: true },
-        'scrape-base': { type: 'string' },
-        'alertmanager-base': { type: 'string' },
-        out: { type: 'string' },
-        policy: { type: 'string' },
-        report: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    ({ values, positionals } = parseArgs({ args: goStyleLoggerFormat(argv), allowPositionals: true, options: ISOLATE_OPTIONS }));
     if (values.help === true) { process.stdout.write(ISOLATE_USAGE); return 0; }
+    report = reporter((values.loggerFormat ?? 'default') as string);
     const flavor = (values.flavor ?? 'victoriametrics') as string;
     if (flavor !== 'victoriametrics' && flavor !== 'prometheus-operator') throw new IsolationError('ERR_ISOLATE_USAGE', '--flavor', 'must be victoriametrics or prometheus-operator');
     const unsafeMode = (values.unsafe ?? 'reject') as string;
@@ -102,8 +117,8 @@ export async function isolateMain(argv: readonly string[]): Promise<number> {
       ...(typeof values['alertmanager-base'] === 'string' ? { alertmanager: readYamlFile(values['alertmanager-base']) } : {}),
     };
     const result = compile(files, opts, bases);
-    for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
-    for (const e of result.errors) process.stderr.write(`error: ${e.describe()}\n`);
+    for (const w of result.warnings) report('warning', w);
+    for (const e of result.errors) report('error', e.describe());
     const out = values.out;
     if (typeof out === 'string') {
       mkdirSync(out, { recursive: true });
@@ -115,7 +130,7 @@ export async function isolateMain(argv: readonly string[]): Promise<number> {
     if (typeof values.report === 'string') writeFileSync(values.report, `${JSON.stringify(result.report, null, 2)}\n`);
     const c = result.counts;
     const refused = result.report.summary.refused;
-    process.stderr.write(`tenantgate isolate: ${c.scrape} scrape, ${c.rules} rule, ${c.alertmanager} alertmanager objects compiled; ${refused} rejected\n`);
+    report('info', `tenantgate isolate: ${c.scrape} scrape, ${c.rules} rule, ${c.alertmanager} alertmanager objects compiled; ${refused} rejected`);
     return refused > 0 ? 1 : 0;
   } catch (err) {
     process.stderr.write(`tenantgate isolate: ${err instanceof IsolationError ? err.describe() : (err as Error).message}\n`);

@@ -97,9 +97,10 @@ function withPooledFilter(d: TenantDecision, policy: TenantPolicy, req: TenantRe
   const inline = d.responseFilter;
   const filter: ResponseFilter = {
     maxBytes: inline.maxBytes,
-    filter(status, contentType, body) {
-      if (body.length < options.thresholdBytes) return inline.filter(status, contentType, body);
-      return enforcement().run(userKey, { kind: 'filter', source: policy.source, req: forThread(req), status, contentType, body })
+    ...(inline.lookup !== undefined ? { lookup: inline.lookup } : {}),
+    filter(status, contentType, body, lookup) {
+      if (body.length < options.thresholdBytes) return inline.filter(status, contentType, body, lookup);
+      return enforcement().run(userKey, { kind: 'filter', source: policy.source, req: forThread(req), status, contentType, body, lookup })
         .then((out) => { const u = out as Uint8Array; return Buffer.from(u.buffer, u.byteOffset, u.byteLength); });
     },
   };

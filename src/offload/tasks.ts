@@ -6,7 +6,7 @@ import type { TenantDecision, TenantPolicy, TenantPolicySource, TenantRequest } 
 
 export type Task =
   | { readonly kind: 'tenant'; readonly source: TenantPolicySource; readonly req: TenantRequest }
-  | { readonly kind: 'filter'; readonly source: TenantPolicySource; readonly req: TenantRequest; readonly status: number; readonly contentType: string | undefined; readonly body: Uint8Array }
+  | { readonly kind: 'filter'; readonly source: TenantPolicySource; readonly req: TenantRequest; readonly status: number; readonly contentType: string | undefined; readonly body: Uint8Array; readonly lookup: Uint8Array | undefined }
   | { readonly kind: 'bcrypt'; readonly password: string; readonly hash: string };
 
 /**
@@ -34,7 +34,8 @@ export function runTenantTask(source: TenantPolicySource, req: TenantRequest): T
   // Structured clone turns Buffers into Uint8Arrays; the policy reads Buffers.
   const body = req.body === null ? null : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength);
   const d = policyFor(source).enforce({ ...req, body });
-  if (d.kind === 'forward' && d.responseFilter !== undefined) return { kind: 'inline' };
+  // Functions (a response filter, a lookup's decision) cannot cross threads: decided again on the main thread.
+  if ((d.kind === 'forward' && d.responseFilter !== undefined) || d.kind === 'lookup') return { kind: 'inline' };
   return d;
 }
 
@@ -42,17 +43,18 @@ export function runTenantTask(source: TenantPolicySource, req: TenantRequest): T
  * Filters a backend response in this thread: the request is enforced again here (cheap: it was
  * small enough to need a filter) to get the same filter the main thread holds.
  */
-export function runFilterTask(source: TenantPolicySource, req: TenantRequest, status: number, contentType: string | undefined, body: Uint8Array): Uint8Array | Promise<Uint8Array> {
+export function runFilterTask(source: TenantPolicySource, req: TenantRequest, status: number, contentType: string | undefined, body: Uint8Array, lookup?: Uint8Array): Uint8Array | Promise<Uint8Array> {
   const b = req.body === null ? null : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength);
   const d = policyFor(source).enforce({ ...req, body: b });
   if (d.kind !== 'forward' || d.responseFilter === undefined) throw new Error('internal: the request no longer has a response filter');
-  return d.responseFilter.filter(status, contentType, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  const l = lookup === undefined ? undefined : Buffer.from(lookup.buffer, lookup.byteOffset, lookup.byteLength);
+  return d.responseFilter.filter(status, contentType, Buffer.from(body.buffer, body.byteOffset, body.byteLength), l);
 }
 
 export function runTask(task: Task): unknown {
   switch (task.kind) {
     case 'tenant': return runTenantTask(task.source, task.req);
-    case 'filter': return runFilterTask(task.source, task.req, task.status, task.contentType, task.body);
+    case 'filter': return runFilterTask(task.source, task.req, task.status, task.contentType, task.body, task.lookup);
     case 'bcrypt': return bcrypt.compareSync(task.password, task.hash);
   }
 }

@@ -1,8 +1,9 @@
-// A real Alertmanager (Debian binary `prometheus-alertmanager`) on 127.0.0.1 with a given
+// A real Alertmanager (Debian's `prometheus-alertmanager`, from the backends cache) on 127.0.0.1 with a given
 // configuration, a free port, clustering disabled and a throw-away storage directory.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { programEnv, programPath } from '../../scripts/lib/backends.ts';
 import { freePort, startService, tempDir, type RunningProcess } from './processes.ts';
 
 export interface Alertmanager {
@@ -25,14 +26,14 @@ export async function startAlertmanager(config: object | string, extraArgs: read
   const write = (c: object | string) => writeFileSync(configPath, typeof c === 'string' ? c : stringify(c, { version: '1.1', aliasDuplicateObjects: false }));
   write(config);
   const url = `http://127.0.0.1:${port}`;
-  const proc = await startService('prometheus-alertmanager', [
+  const proc = await startService(programPath('alertmanager'), [
     `--config.file=${configPath}`,
     `--web.listen-address=127.0.0.1:${port}`,
     `--storage.path=${join(dir.path, 'data')}`,
     '--cluster.listen-address=', // no gossip: a single, isolated instance
     '--log.level=warn',
     ...extraArgs,
-  ], `${url}/-/ready`, dir);
+  ], `${url}/-/ready`, dir, { env: programEnv() });
   return {
     url,
     port,

@@ -1,6 +1,7 @@
 // A real Prometheus with the remote-write receiver on, on 127.0.0.1, with a throw-away TSDB.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { programEnv, programPath } from '../../scripts/lib/backends.ts';
 import { freePort, startService, tempDir, type RunningProcess } from './processes.ts';
 
 export interface PrometheusReceiver {
@@ -21,13 +22,13 @@ export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
   const config = join(dir.path, 'prometheus.yml');
   writeFileSync(config, 'global:\n  scrape_interval: 1h\n');
   const url = `http://127.0.0.1:${port}`;
-  const proc = await startService('prometheus', [
+  const proc = await startService(programPath('prometheus'), [
     `--config.file=${config}`,
     `--storage.tsdb.path=${join(dir.path, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-remote-write-receiver',
     '--log.level=warn',
-  ], `${url}/-/ready`, dir);
+  ], `${url}/-/ready`, dir, { env: programEnv() });
   const api = async <T>(path: string): Promise<T> => {
     const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(10_000) });
     const json = (await res.json()) as { status: string; data: T; error?: string };

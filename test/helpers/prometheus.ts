@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { programEnv, programPath } from '../../scripts/lib/backends.ts';
 import { freePort, sleep, startService, tempDir, type RunningProcess } from './processes.ts';
 
 export interface Prometheus {
@@ -43,13 +44,13 @@ export async function startPrometheus(config: object | string, opts: PrometheusO
   writeFileSync(configPath, text);
   const url = `http://127.0.0.1:${port}`;
   // /-/ready answers 503 while starting; waitForHttp accepts <500 only, so this is really ready.
-  const proc = await startService('prometheus', [
+  const proc = await startService(programPath('prometheus'), [
     `--config.file=${configPath}`,
     `--web.listen-address=127.0.0.1:${port}`,
     `--storage.tsdb.path=${join(dir.path, 'data')}`,
     '--log.level=warn',
     ...(opts.extraArgs ?? []),
-  ], `${url}/-/ready`, dir);
+  ], `${url}/-/ready`, dir, { env: programEnv() });
   const query = async (expr: string) => {
     const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`, { signal: AbortSignal.timeout(5000) });
     const body = await res.json() as { status: string; error?: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };

@@ -1,4 +1,5 @@
 // A real single-node VictoriaMetrics on 127.0.0.1 with a throw-away data directory.
+import { programEnv, programPath } from '../../scripts/lib/backends.ts';
 import { freePort, startProcess, tempDir, waitForHttp, type RunningProcess } from './processes.ts';
 
 export interface VictoriaMetrics {
@@ -18,7 +19,7 @@ export interface VictoriaMetrics {
 export async function startVictoriaMetrics(extraArgs: readonly string[] = []): Promise<VictoriaMetrics> {
   const port = await freePort();
   const dir = tempDir('tenantgate-vm-');
-  const proc = startProcess('victoria-metrics', [
+  const proc = startProcess(programPath('victoria-metrics'), [
     `-httpListenAddr=127.0.0.1:${port}`,
     `-storageDataPath=${dir.path}`,
     '-retentionPeriod=100y',
@@ -26,7 +27,7 @@ export async function startVictoriaMetrics(extraArgs: readonly string[] = []): P
     '-search.disableCache',
     '-loggerLevel=ERROR',
     ...extraArgs,
-  ]);
+  ], { env: programEnv() });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/health`, proc);
   const flush = async () => {

@@ -11,12 +11,13 @@ import { YAML_OUT } from '../../src/isolate/cli.ts';
 import { compile, type CompileResult } from '../../src/isolate/compile.ts';
 import { makeOptions, type Flavor } from '../../src/isolate/options.ts';
 import { tempDir } from '../helpers/processes.ts';
+import { isProgram, programEnv, programPath } from '../../scripts/lib/backends.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/isolate');
 const files = ['team-a.yaml', 'team-b.yaml'].map((f) => ({ name: f, text: readFileSync(join(FIXTURES, f), 'utf8') }));
 
 function run(cmd: string, args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(isProgram(cmd) ? programPath(cmd) : cmd, args, { encoding: 'utf8', timeout: 30_000, env: programEnv() });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 

@@ -186,7 +186,7 @@ describe('tenantgate webhook command', () => {
       writeFileSync(join(dir.path, 'tls.crt'), pki.certPem);
       writeFileSync(join(dir.path, 'tls.key'), pki.keyPem);
       const cli = join(import.meta.dirname, '../../src/cli.ts');
-      const proc = startProcess(process.execPath, [cli, 'webhook', '--label', 'tenant', '--listen', '127.0.0.1:0', '--tls-cert-file', join(dir.path, 'tls.crt'), '--tls-key-file', join(dir.path, 'tls.key')]);
+      const proc = startProcess(process.execPath, [cli, 'webhook', '--label', 'tenant', '--listen', '127.0.0.1:0', '--tls-cert-file', join(dir.path, 'tls.crt'), '--tls-key-file', join(dir.path, 'tls.key'), '--loggerFormat=json']);
       const deadline = Date.now() + 15_000;
       let addr: string | undefined;
       while (addr === undefined && Date.now() < deadline) {

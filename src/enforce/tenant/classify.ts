@@ -11,6 +11,8 @@ export type Api =
   | 'vm_read' | 'vm_labels' | 'vm_write'
   // enforce: promql
   | 'query' | 'series' | 'rules' | 'alerts' | 'remote_write'
+  // both metrics kinds: Grafana's data source needs them, they return no series data or are filtered
+  | 'buildinfo' | 'format_query' | 'metadata'
   | 'am_alerts' | 'am_alerts_post' | 'am_silences' | 'am_silences_post' | 'am_silence_get' | 'am_silence_delete'
   // enforce: victorialogs
   | 'logs_read' | 'logs_write'
@@ -62,9 +64,25 @@ const VM_WRITE = new Set([
 const LABEL_VALUES = /^\/api\/v1\/label\/[^/]+\/values$/;
 const CLUSTER = /^\/(select|insert|delete)\/(\d+(?::\d+)?|multitenant)(\/.*)?$/;
 
+/**
+ * Read endpoints Grafana's Prometheus data source calls that carry no series data of their own
+ * (build info, query formatting) or are filtered to the tenant (metadata, rules, alerts). Both
+ * metric backends serve them under the same paths.
+ */
+const GRAFANA_READS: ReadonlyMap<string, Endpoint> = new Map([
+  ['/api/v1/status/buildinfo', ep('read', 'buildinfo', GET)],
+  ['/api/v1/format_query', ep('read', 'format_query', GET_POST)],
+  ['/api/v1/metadata', ep('read', 'metadata', GET)],
+]);
+
 function vmSuffix(suffix: string, cluster: Endpoint['cluster'], part: 'select' | 'insert' | null): Endpoint | null {
   if (ADMIN.test(suffix)) return admin();
   if (part !== 'insert') {
+    const g = GRAFANA_READS.get(suffix);
+    if (g !== undefined) return { ...g, cluster };
+    if (suffix === '/api/v1/rules') return ep('read', 'rules', GET, cluster);
+    if (suffix === '/api/v1/alerts') return ep('read', 'alerts', GET, cluster);
+    if (suffix === '/api/v1/query_exemplars') return ep('read', 'vm_read', GET_POST, cluster);
     if (VM_READ.has(suffix)) return ep('read', 'vm_read', GET_POST, cluster);
     if (suffix === '/api/v1/labels' || LABEL_VALUES.test(suffix)) return ep('read', 'vm_labels', GET_POST, cluster);
   }
@@ -116,7 +134,7 @@ function classifyPromql(path: string, method: string): Endpoint | null {
   // Mimir serves the Prometheus API under /prometheus and Alertmanager under /alertmanager.
   let rest = path.startsWith('/prometheus/') ? path.slice('/prometheus'.length) : path;
   if (ADMIN.test(rest)) return admin();
-  const known = PROM.get(rest);
+  const known = PROM.get(rest) ?? GRAFANA_READS.get(rest);
   if (known !== undefined) return known;
   if (LABEL_VALUES.test(rest)) return ep('read', 'series', GET_POST);
   rest = path.startsWith('/alertmanager/') ? path.slice('/alertmanager'.length) : path;

@@ -13,7 +13,7 @@ import type { BodyLimit, TenantDecision, TenantPolicy, TenantPolicySource, Tenan
 import { BOUND_KEYS, writeDecodedLimit } from './bounds.ts';
 import { readSnappyPreamble } from '../remote-write/snappy-decode.ts';
 import { compileScope, enforcePromql } from './promql.ts';
-import { refuse, TenantRefused } from './refusal.ts';
+import { refuse, refusalFormat, TenantRefused } from './refusal.ts';
 import { logsScope, metricsScope, type MetricsScope } from './scope.ts';
 import { enforceVictoriaLogs } from './victorialogs.ts';
 import { checkCluster, enforceVictoriaMetrics, vmArgs, type VmArgs } from './victoriametrics.ts';
@@ -89,7 +89,7 @@ export class CompiledTenantPolicy implements TenantPolicy {
   #compileMetrics(scope: MetricsScope): CompiledMetrics {
     return {
       scope,
-      promql: this.config.enforce === 'promql' ? compileScope(scope) : null,
+      promql: this.config.enforce === 'promql' ? compileScope(scope) : this.config.enforce === 'victoriametrics' ? compileOptional(scope) : null,
       vm: this.config.enforce === 'victoriametrics' ? vmArgs(scope) : null,
     };
   }
@@ -143,12 +143,20 @@ export class CompiledTenantPolicy implements TenantPolicy {
   }
 
   enforce(req: TenantRequest): TenantDecision {
+    let d: TenantDecision;
     try {
-      return this.#enforce(req);
+      d = this.#enforce(req);
     } catch (err) {
-      if (err instanceof TenantRefused) return err.refusal;
-      throw err;
+      if (err instanceof TenantRefused) d = err.refusal;
+      else throw err;
     }
+    if (d.kind === 'forward') return d;
+    const path = this.#drop > 0 ? dropPrefixParts(req.path, this.#drop) : req.path;
+    const format = refusalFormat(this.config.enforce, path);
+    if (d.kind === 'refuse') return { ...d, format };
+    // A lookup's own refusals are answered in the same format.
+    const lookup = d;
+    return { ...lookup, decide: (r) => { const x = lookup.decide(r); return x.kind === 'refuse' ? { ...x, format } : x; } };
   }
 
   #enforce(req: TenantRequest): TenantDecision {
@@ -180,7 +188,7 @@ export class CompiledTenantPolicy implements TenantPolicy {
       const unsafe = this.#alertPostRefusal(path, m.scope);
       if (unsafe !== null) return unsafe;
     }
-    if (cfg.enforce === 'victoriametrics') return enforceVictoriaMetrics(ep, cfg, m.vm!, req);
+    if (cfg.enforce === 'victoriametrics') return enforceVictoriaMetrics(ep, cfg, m.vm!, req, m.promql);
     return enforcePromql(ep, cfg, m.scope, m.promql!, req);
   }
 
@@ -224,6 +232,19 @@ export class CompiledTenantPolicy implements TenantPolicy {
 /** Marks a forward decision with the endpoint's classification, for the audit trail. */
 function classified(access: string, d: TenantDecision): TenantDecision {
   return d.kind === 'forward' ? { ...d, access } : d;
+}
+
+/**
+ * The PromQL form of a VictoriaMetrics scope, used only to filter rules and alerts; a filter
+ * VictoriaMetrics accepts but the PromQL library cannot compile leaves those two endpoints refused.
+ */
+function compileOptional(scope: MetricsScope): CompiledTenant | null {
+  try {
+    return compileScope(scope);
+  } catch (err) {
+    if (err instanceof TenantRefused) return null;
+    throw err;
+  }
 }
 
 export function compileTenantPolicy(raw: unknown, path: ConfigPath, context: TenantPolicyContext = {}): TenantPolicy {

@@ -20,12 +20,25 @@ export interface TenantRequest {
   readonly access: VmAccess | null;
 }
 
+/**
+ * A GET the filter needs answered by the same backend, with the same headers, before it can
+ * filter: the request's backend path with its endpoint suffix swapped and arguments added.
+ */
+export interface ResponseLookup {
+  /** The endpoint suffix of the forwarded path (the lookup fails closed when it is not there). */
+  readonly replaces: string;
+  readonly path: string;
+  /** Appended to the forwarded query string (already enforced). */
+  readonly addQuery: string;
+}
+
 /** Rewrites a buffered backend response (e.g. /api/v1/rules filtered to the tenant's rules). */
 export interface ResponseFilter {
-  /** Responses larger than this are refused (502) rather than passed through unfiltered. */
+  /** Responses (and lookup answers) larger than this are refused (502) rather than passed through unfiltered. */
   readonly maxBytes: number;
-  /** May answer later (the work pool filters large responses off the event loop). */
-  filter(status: number, contentType: string | undefined, body: Buffer): Buffer | Promise<Buffer>;
+  readonly lookup?: ResponseLookup;
+  /** `lookup` is the 2xx answer to `this.lookup`, when there is one. May answer later (the work pool filters large responses off the event loop). */
+  filter(status: number, contentType: string | undefined, body: Buffer, lookup?: Buffer): Buffer | Promise<Buffer>;
 }
 
 export interface TenantRefusal {
@@ -35,7 +48,12 @@ export interface TenantRefusal {
   readonly reason: string;
   /** Sent to the client; must not reveal other tenants' data. */
   readonly message: string;
+  /** The error shape the client's API speaks (default: plain text). */
+  readonly format?: RefusalFormat;
 }
+
+/** Prometheus HTTP API JSON errors, Alertmanager API v2 errors, or plain text (write and logs APIs). */
+export type RefusalFormat = 'prometheus' | 'alertmanager' | 'text';
 
 export interface TenantForward {
   readonly kind: 'forward';

@@ -2,7 +2,6 @@
 // Alertmanager. The backend knows nothing of tenants, so every parameter that selects data is
 // rewritten here: PromQL queries and match[] selectors get the tenant matchers in every
 // selector, rules/alerts/silences responses are filtered, writes get the tenant labels.
-import { gunzipSync } from 'node:zlib';
 import {
   alertmanagerFilterConflict, alertmanagerFilterParams, checkSilenceOwnership, collectSelectors, compileTenant, describeConflict, enforceQuery,
   enforceSeriesSelectors, filterAlertsResponse, filterRulesResponse, findQueryConflict, parsePromql, PromqlEnforceError, PromqlTenantError,
@@ -16,6 +15,8 @@ import { SILENCE_ID, type Endpoint } from './classify.ts';
 import { add, allValues, checkWriteBody, encodeParams, readParams, stripParams, type RequestParams } from './params.ts';
 import type { LookupResult, ResponseFilter, TenantDecision, TenantForward, TenantLookup, TenantRefusal, TenantRequest } from './policy.ts';
 import { TenantRefused } from './refusal.ts';
+import { metadataFilter } from './metadata.ts';
+import { jsonBody, jsonFilter } from './response-filter.ts';
 import { combineFilterGroups, type MetricsScope } from './scope.ts';
 import { allowedWriteArgs, TENANT_HEADERS } from './write-args.ts';
 
@@ -78,23 +79,6 @@ function rewriteMatch(p: RequestParams, tenant: CompiledTenant, cfg: TenantConfi
   if (cfg.onConflict === 'error') for (const m of match) refuseConflict(enforced(() => findQueryConflict(m, tenant)));
   stripParams(p, ['match[]']);
   (p.form ?? p.url).set('match[]', out);
-}
-
-function jsonBody(body: Buffer): unknown {
-  // The request went out without Accept-Encoding, but a backend may compress anyway.
-  const raw = body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body, { maxOutputLength: 256 * 1024 * 1024 }) : body;
-  return JSON.parse(raw.toString('utf8'));
-}
-
-/** A filter for JSON API responses; error statuses carry no data and pass unchanged. */
-function jsonFilter(maxBytes: number, fn: (json: unknown) => unknown): ResponseFilter {
-  return {
-    maxBytes,
-    filter(status, _contentType, body) {
-      if (status < 200 || status >= 300) return body;
-      return Buffer.from(JSON.stringify(fn(jsonBody(body))), 'utf8');
-    },
-  };
 }
 
 function tenantPairs(scope: MetricsScope): Array<[string, string]> {
@@ -288,6 +272,19 @@ export function enforcePromql(ep: Endpoint, cfg: TenantConfig, scope: MetricsSco
     case 'alerts': {
       const p = readParams(req, cfg.bounds);
       return { kind: 'forward', ...encodeParams(p), removeHeaders, responseFilter: jsonFilter(maxBytes, (j) => filterAlertsResponse(j, tenant)) };
+    }
+    case 'buildinfo':
+    case 'format_query': {
+      // Build info and a query's canonical text: nothing of any tenant's data.
+      const p = readParams(req, cfg.bounds);
+      return { kind: 'forward', ...encodeParams(p), removeHeaders };
+    }
+    case 'metadata': {
+      const p = readParams(req, cfg.bounds);
+      // match[] would widen the metric-name lookup below; metadata itself does not read it.
+      stripParams(p, ['match[]']);
+      const names = encodeQuery(new Map([['match[]', enforced(() => enforceSeriesSelectors([], tenant))]]));
+      return { kind: 'forward', ...encodeParams(p), removeHeaders, responseFilter: metadataFilter(maxBytes, names) };
     }
     case 'remote_write':
       checkWriteBody(req);

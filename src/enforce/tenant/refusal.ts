@@ -1,6 +1,7 @@
 // Refusals the tenant policy hands back to the gateway. Reasons are stable snake_case metric
 // labels; messages tell the client what was refused and why, never anything about other tenants.
-import type { TenantRefusal } from './policy.ts';
+import type { EnforceKind } from './config.ts';
+import type { RefusalFormat, TenantRefusal } from './policy.ts';
 
 export type TenantReason =
   | 'tenant_path_not_allowed'
@@ -50,5 +51,42 @@ export class TenantRefused extends Error {
   constructor(status: number, reason: TenantReason, message: string) {
     super(message);
     this.refusal = refuse(status, reason, message);
+  }
+}
+
+/** Prometheus-compatible read APIs (also under Mimir's /prometheus and vmselect's /select/<t>/prometheus). */
+const PROMETHEUS_API = /^(?:\/select\/[^/]+)?(?:\/prometheus)?\/api\/v1\/(?!write$|push$|import(?:\/.*)?$)/;
+const ALERTMANAGER_API = /^(?:\/alertmanager)?\/api\/v2\//;
+
+/**
+ * The error shape the client of `path` understands: Grafana and other Prometheus clients read
+ * `{"status":"error",…}`, amtool and Alertmanager clients read `{"code":…,"message":…}`; write
+ * endpoints and VictoriaLogs answer errors as text.
+ */
+export function refusalFormat(kind: EnforceKind, path: string): RefusalFormat {
+  if (kind === 'victorialogs') return 'text';
+  if (kind === 'promql' && ALERTMANAGER_API.test(path)) return 'alertmanager';
+  return PROMETHEUS_API.test(path) ? 'prometheus' : 'text';
+}
+
+/** Prometheus' errorType for a status (its API has none for 403: "forbidden", as other proxies use). */
+function errorType(status: number): string {
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 422) return 'execution';
+  if (status === 503 || status === 502) return 'unavailable';
+  if (status >= 500) return 'internal';
+  return 'bad_data';
+}
+
+/** Content type and body of a refusal in the format its API speaks. */
+export function refusalBody(r: TenantRefusal): { contentType: string; body: string } {
+  switch (r.format ?? 'text') {
+    case 'prometheus':
+      return { contentType: 'application/json', body: JSON.stringify({ status: 'error', errorType: errorType(r.status), error: r.message }) };
+    case 'alertmanager':
+      return { contentType: 'application/json', body: JSON.stringify({ code: r.status, message: r.message }) };
+    default:
+      return { contentType: 'text/plain; charset=utf-8', body: r.message + '\n' };
   }
 }

@@ -10,6 +10,9 @@ import { combineFilterGroups, type MetricsScope } from './scope.ts';
 import { encodeQuery } from '../../lib/go-url.ts';
 import { allowedWriteArgs, TENANT_HEADERS } from './write-args.ts';
 import { escapeRegex, quotePromqlString } from '../promql/strings.ts';
+import { filterAlertsResponse, filterRulesResponse, type CompiledTenant } from '../promql/index.ts';
+import { metadataFilter } from './metadata.ts';
+import { jsonFilter } from './response-filter.ts';
 
 /** Query args vmselect and vminsert read tenant scoping from. */
 export const VM_TENANT_ARGS = ['extra_label', 'extra_filters', 'extra_filters[]'] as const;
@@ -59,7 +62,7 @@ export function checkCluster(ep: Endpoint, cfg: TenantConfig, req: TenantRequest
 /** A selector matching every series: vmselect can be told to skip extra filters on labels APIs without match[]. */
 const ALL_SERIES = '{__name__=~".+"}';
 
-export function enforceVictoriaMetrics(ep: Endpoint, cfg: TenantConfig, args: VmArgs, req: TenantRequest): TenantForward {
+export function enforceVictoriaMetrics(ep: Endpoint, cfg: TenantConfig, args: VmArgs, req: TenantRequest, tenant: CompiledTenant | null): TenantForward {
   const removeHeaders = TENANT_HEADERS;
   if (ep.access === 'write') {
     checkWriteBody(req);
@@ -72,7 +75,22 @@ export function enforceVictoriaMetrics(ep: Endpoint, cfg: TenantConfig, args: Vm
   const p = readParams(req, cfg.bounds);
   stripParams(p, VM_TENANT_ARGS);
   if (ep.api === 'vm_labels' && allValues(p, 'match[]').length === 0) add(p.url, 'match[]', ALL_SERIES);
+  // Metadata does not read match[]; the metric-name lookup must not get a client's.
+  if (ep.api === 'metadata') stripParams(p, ['match[]']);
   for (const l of args.extraLabels) add(p.url, 'extra_label', l);
   for (const f of args.filters) add(p.url, 'extra_filters[]', f);
-  return { kind: 'forward', ...encodeParams(p), removeHeaders };
+  const fwd: TenantForward = { kind: 'forward', ...encodeParams(p), removeHeaders };
+  switch (ep.api) {
+    case 'metadata':
+      return { ...fwd, responseFilter: metadataFilter(cfg.maxResponseBytes, encodeQuery(new Map([['match[]', [ALL_SERIES]]]))) };
+    // vmselect answers these from vmalert (-vmalert.proxyURL), unscoped: filtered like Prometheus'.
+    case 'rules':
+    case 'alerts': {
+      if (tenant === null) throw new TenantRefused(403, 'tenant_claims_invalid', 'the tenant\'s labels cannot be checked against rules and alerts');
+      const opts = { includeRulesWithTenantAlerts: cfg.rulesWithTenantAlerts };
+      return { ...fwd, responseFilter: jsonFilter(cfg.maxResponseBytes, ep.api === 'rules' ? (j) => filterRulesResponse(j, tenant, opts) : (j) => filterAlertsResponse(j, tenant)) };
+    }
+    default:
+      return fwd;
+  }
 }

@@ -1,6 +1,8 @@
 // `tenantgate webhook`: the admission webhook server.
 import { openSync, readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { Logger } from '../../observe/logger.ts';
+import { goStyleLoggerFormat } from '../log-switch.ts';
 import { IsolationError } from '../errors.ts';
 import { makeOptions, type Flavor, type IsolateOptions } from '../options.ts';
 import { loadPolicyFile } from '../policy/load.ts';
@@ -19,32 +21,42 @@ relabel rules, scoped expressions as a JSON patch) and POST /validate (denies wh
   --reserved-label NAME         repeatable; default for victoriametrics: vm_account_id, vm_project_id
   --policy FILE                 alert-definition policy; violations are denied with every reason
   --audit-log FILE              append one JSON line per admission decision there (default: stdout)
+  --tls-cert-file FILE          serving certificate (PEM, required)
+  --tls-key-file FILE           its private key (PEM, required)
+  --loggerFormat default|json   log lines as text (default, like the gateway) or JSON; the
+                                gateway's -loggerFormat (one dash works too)
+  -h, --help                    this help
 `;
+
+/** Every option `tenantgate webhook` takes; the usage text above lists each one. */
+export const WEBHOOK_OPTIONS = {
+  listen: { type: 'string' },
+  label: { type: 'string' },
+  flavor: { type: 'string' },
+  unsafe: { type: 'string' },
+  'allow-file-access': { type: 'boolean' },
+  'reserved-label': { type: 'string', multiple: true },
+  'tls-cert-file': { type: 'string' },
+  'tls-key-file': { type: 'string' },
+  policy: { type: 'string' },
+  'audit-log': { type: 'string' },
+  loggerFormat: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const WEBHOOK_USAGE = USAGE;
 
 export async function webhookMain(argv: readonly string[]): Promise<number> {
   let opts: IsolateOptions;
   let listen: string;
   let cert: Buffer;
   let key: Buffer;
+  let log: Logger;
   let auditFd = 1;
   try {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: {
-        listen: { type: 'string' },
-        label: { type: 'string' },
-        flavor: { type: 'string' },
-        unsafe: { type: 'string' },
-        'allow-file-access': { type: 'boolean' },
-        'reserved-label': { type: 'string', multiple: true },
-        'tls-cert-file': { type: 'string' },
-        'tls-key-file': { type: 'string' },
-        policy: { type: 'string' },
-        'audit-log': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    const { values } = parseArgs({ args: goStyleLoggerFormat(argv), options: WEBHOOK_OPTIONS });
     if (values.help === true) { process.stdout.write(USAGE); return 0; }
+    log = new Logger({ level: 'INFO', format: values.loggerFormat ?? 'default', output: 'stderr', disableTimestamps: false });
     if (values.label === undefined) throw new IsolationError('ERR_ISOLATE_USAGE', '--label', 'is required');
     if (values['tls-cert-file'] === undefined || values['tls-key-file'] === undefined) throw new IsolationError('ERR_ISOLATE_USAGE', '--tls-cert-file/--tls-key-file', 'are required (the API server only calls webhooks over HTTPS)');
     const flavor = values.flavor ?? 'victoriametrics';
@@ -79,7 +91,7 @@ export async function webhookMain(argv: readonly string[]): Promise<number> {
   });
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(Number(m[2]), host, () => resolve()); });
   const addr = server.address();
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg: 'tenantgate webhook listening', address: typeof addr === 'object' && addr !== null ? `${addr.address}:${addr.port}` : listen, label: opts.label, flavor: opts.flavor })}\n`);
+  log.info('tenantgate webhook listening', { address: typeof addr === 'object' && addr !== null ? `${addr.address}:${addr.port}` : listen, label: opts.label, flavor: opts.flavor });
   return new Promise<number>((resolve) => {
     const stop = () => { server.close(() => resolve(0)); server.closeAllConnections(); };
     process.once('SIGTERM', stop);

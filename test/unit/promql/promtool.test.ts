@@ -1,6 +1,6 @@
 /**
- * Cross-checks with Prometheus' own code (the Debian `promtool`, skipped when
- * absent): its parser must accept every enforced query, and its engine,
+ * Cross-checks with Prometheus' own code (the Debian `promtool` from the
+ * backends cache, skipped when absent): its parser must accept every enforced query, and its engine,
  * evaluating enforced queries over series of two tenants, must return only
  * the tenant's data. Expected results are written out by hand.
  */
@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { compileTenant, enforceQuery } from '../../../src/enforce/promql/index.ts';
 import { DASHBOARD_QUERIES } from './corpus.ts';
+import { findProgram, programEnv } from '../../../scripts/lib/backends.ts';
 
-const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0 ? 'promtool' : null;
+const found = findProgram('promtool');
+const promtool = found !== null && spawnSync(found, ['--version'], { encoding: 'utf8', env: programEnv() }).status === 0 ? found : null;
 const dir = mkdtempSync(join(tmpdir(), 'tg-promql-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -30,7 +32,7 @@ const ATTACKS = [
 
 function run(args: string[]): { code: number; out: string } {
   try {
-    return { code: 0, out: execFileSync(promtool!, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 }) };
+    return { code: 0, out: execFileSync(promtool!, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000, env: programEnv() }) };
   } catch (e) {
     const err = e as { status?: number; stdout?: string; stderr?: string };
     return { code: err.status ?? -1, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
