@@ -29,6 +29,9 @@ const PROGRAMS = {
   'redis-server': { pkg: 'redis-tools', path: 'usr/bin/redis-server' },
   'redis-cli': { pkg: 'redis-tools', path: 'usr/bin/redis-cli' },
   nginx: { pkg: 'nginx', path: 'usr/sbin/nginx' },
+  // Chromium and its resources come from two packages and need dozens of libraries a server image
+  // lacks: they are unpacked together into one bundle directory (see ensureBundle).
+  chromium: { pkg: 'chromium', path: 'usr/lib/chromium/chromium' },
 } as const;
 
 export type Program = keyof typeof PROGRAMS;
@@ -40,8 +43,13 @@ const LINKS: Readonly<Record<string, readonly (readonly [string, string])[]>> = 
 
 /** Every program tests, demo and benchmark use; `npm test` and `npm run bench` make sure of these. */
 export const DEFAULT_PROGRAMS: readonly Program[] = [
-  'victoria-metrics', 'vmauth', 'vmalert', 'vmagent', 'prometheus', 'promtool', 'alertmanager', 'amtool', 'wrk', 'redis-server',
+  'victoria-metrics', 'vmauth', 'vmalert', 'vmagent', 'prometheus', 'promtool', 'alertmanager', 'amtool', 'wrk', 'redis-server', 'chromium',
 ];
+
+/** Packages unpacked together, with every dependency this machine lacks: bundle → packages. */
+const BUNDLES: Readonly<Record<string, readonly string[]>> = {
+  chromium: ['chromium', 'chromium-common'],
+};
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -98,9 +106,11 @@ export function programPath(program: Program): string {
 /** The environment a cached program runs in: the cache's shared libraries come first. */
 export function programEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const dirs = libDirs();
-  if (dirs.length === 0) return { ...base };
+  const fonts = join(cacheDir(), 'chromium', 'fonts.conf');
+  const env = existsSync(fonts) ? { ...base, FONTCONFIG_FILE: fonts } : { ...base };
+  if (dirs.length === 0) return env;
   const prev = base['LD_LIBRARY_PATH'];
-  return { ...base, LD_LIBRARY_PATH: [...dirs, ...(prev ? [prev] : [])].join(delimiter) };
+  return { ...env, LD_LIBRARY_PATH: [...dirs, ...(prev ? [prev] : [])].join(delimiter) };
 }
 
 // --- filling the cache ---------------------------------------------------------------------
@@ -254,7 +264,8 @@ export function ensurePrograms(programs: readonly Program[] = DEFAULT_PROGRAMS, 
   const pkgs = [...new Set(programs.map((p) => PROGRAMS[p].pkg))];
   const done = new Set<string>();
   for (const pkg of pkgs) {
-    unpack(pkg, apt, root, log);
+    if (BUNDLES[pkg] !== undefined) ensureBundle(pkg, apt, root, log);
+    else unpack(pkg, apt, root, log);
     done.add(pkg);
   }
   // A dynamically linked program gets its package's direct library dependencies unpacked beside
@@ -262,7 +273,7 @@ export function ensurePrograms(programs: readonly Program[] = DEFAULT_PROGRAMS, 
   // the cache on every machine keeps what runs the same everywhere.
   for (const program of programs) {
     const bin = join(root, PROGRAMS[program].pkg, PROGRAMS[program].path);
-    if (!isDynamic(bin)) continue;
+    if (!isDynamic(bin) || BUNDLES[PROGRAMS[program].pkg] !== undefined) continue;
     for (const lib of libraryDeps(PROGRAMS[program].pkg, apt.opts)) {
       if (!done.has(lib)) { unpack(lib, apt, root, log); done.add(lib); }
     }
@@ -277,4 +288,64 @@ function isDynamic(binary: string): boolean {
 
 export function isProgram(name: string): name is Program {
   return Object.hasOwn(PROGRAMS, name);
+}
+
+/**
+ * The packages `apt-get install` would add for `pkgs` on this machine (what it lacks), with
+ * their versions; `pkgs` themselves are always included.
+ */
+function missingClosure(pkgs: readonly string[], apt: Apt): Map<string, string> {
+  const r = spawnSync('apt-get', [...apt.opts, 'install', '-s', '-qq', '--no-install-recommends', ...pkgs], { encoding: 'utf8', env: aptEnv() });
+  const out = new Map<string, string>();
+  for (const m of (r.stdout ?? '').matchAll(/^Inst (\S+) (?:\[[^\]]*\] )?\((\S+)/gm)) out.set(m[1]!, m[2]!);
+  for (const p of pkgs) if (!out.has(p)) { const v = candidateVersion(p, apt.opts); if (v !== null) out.set(p, v); }
+  return out;
+}
+
+/**
+ * Unpacks a bundle (Chromium) into one directory: its packages plus every dependency this machine
+ * lacks, so the binary finds its resources beside it and its libraries through LD_LIBRARY_PATH.
+ * Fonts unpacked with it are made known to fontconfig by a fonts.conf in the bundle.
+ */
+function ensureBundle(name: string, apt: Apt, root: string, log: (s: string) => void): void {
+  const dest = join(root, name);
+  let closure = missingClosure(BUNDLES[name]!, apt);
+  if (closure.size < BUNDLES[name]!.length && !apt.updated) {
+    updateLists(apt, root, `the package lists do not have ${name}`, log);
+    closure = missingClosure(BUNDLES[name]!, apt);
+  }
+  if (closure.size < BUNDLES[name]!.length) {
+    if (readStamp(dest) !== null) return;
+    throw new BackendUnavailableError(`backends: Debian packages ${BUNDLES[name]!.join(', ')} cannot be had: apt knows no version of them`);
+  }
+  const stamp = [...closure].map(([p, v]) => `${p}=${v}`).sort().join(' ');
+  if (readStamp(dest) === stamp) return;
+  const work = join(root, '.download');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  log(`backends: downloading ${name} with ${closure.size - BUNDLES[name]!.length} libraries this machine lacks`);
+  const dl = spawnSync('apt-get', [...apt.opts, 'download', '-qq', ...[...closure].map(([p, v]) => `${p}=${v}`)], { cwd: work, encoding: 'utf8', env: aptEnv() });
+  if (dl.status !== 0) {
+    rmSync(work, { recursive: true, force: true });
+    throw new BackendUnavailableError(`backends: cannot download the ${name} packages: ${(dl.stderr || dl.stdout).trim().split('\n')[0]}`);
+  }
+  const tmp = `${dest}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  for (const deb of readdirSync(work).filter((f) => f.endsWith('.deb'))) {
+    execFileSync('dpkg-deb', ['-x', join(work, deb), tmp], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  writeFileSync(join(tmp, 'fonts.conf'), `<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <dir>/usr/share/fonts</dir>
+  <dir>${join(dest, 'usr', 'share', 'fonts')}</dir>
+  <cachedir>${join(dest, '.fontcache')}</cachedir>
+</fontconfig>
+`);
+  writeFileSync(join(tmp, '.version'), stamp + '\n');
+  rmSync(dest, { recursive: true, force: true });
+  renameSync(tmp, dest);
+  rmSync(work, { recursive: true, force: true });
 }

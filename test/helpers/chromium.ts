@@ -1,9 +1,17 @@
-// Where the Chromium for browser tests is: CHROMIUM_PATH, else Debian's /usr/bin/chromium.
-import { existsSync } from 'node:fs';
+// The Chromium for browser tests: the project's backends cache (scripts/lib/backends.ts), else
+// CHROMIUM_PATH or a system chromium; with the cache's libraries and fonts in its environment.
+import { findProgram, programEnv } from '../../scripts/lib/backends.ts';
 
 export function chromiumPath(): string {
   const fromEnv = process.env['CHROMIUM_PATH'];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  for (const p of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) if (existsSync(p)) return p;
-  throw new Error('Chromium not found: install Debian\'s chromium package (npm test does it via scripts/ensure-backends) or set CHROMIUM_PATH');
+  const p = findProgram('chromium');
+  if (p !== null) return p;
+  throw new Error('Chromium not found: run `node scripts/ensure-backends.ts chromium` (npm test does) or set CHROMIUM_PATH');
+}
+
+export function chromiumEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(programEnv())) if (v !== undefined) env[k] = v;
+  return env;
 }

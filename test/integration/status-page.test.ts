@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { basic, startGateway, type Gateway } from '../helpers/gateway.ts';
 import { freePort } from '../helpers/processes.ts';
-import { chromiumPath } from '../helpers/chromium.ts';
+import { chromiumEnv, chromiumPath } from '../helpers/chromium.ts';
 import { startVictoriaMetrics, type VictoriaMetrics } from '../helpers/victoria-metrics.ts';
 
 const KEY = 'status-key-0123456789';
@@ -42,6 +42,7 @@ users:
   assert.equal((await fetch(`${gw.url}/api/v1/query?query=up`, { headers: { authorization: 'Bearer bearer-token-secret-42' } })).status, 502);
   browser = await chromium.launch({
     executablePath: chromiumPath(),
+    env: chromiumEnv(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 });
