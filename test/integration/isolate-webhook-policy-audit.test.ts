@@ -136,7 +136,7 @@ before(async () => {
   const deadline = Date.now() + 15_000;
   let addr: string | undefined;
   while (addr === undefined && Date.now() < deadline) {
-    addr = /"address":"127\.0\.0\.1:(\d+)"/.exec(proc.output())?.[1];
+    addr = /"?address"?[:=]"127\.0\.0\.1:(\d+)"/.exec(proc.output())?.[1];
     if (addr === undefined) await new Promise((r) => setTimeout(r, 50));
   }
   assert.ok(addr, proc.output());

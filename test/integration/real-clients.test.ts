@@ -77,7 +77,7 @@ function metricValue(text: string, line: string): number {
 before(async () => {
   exporter = await startTenantExporter();
   vm = await startVictoriaMetrics();
-  am = await startAlertmanager({ route: { receiver: 'none', group_wait: '0s' }, receivers: [{ name: 'none' }] });
+  am = await startAlertmanager({ route: { receiver: 'none', group_wait: '0s', group_by: ['alertname', 'namespace'] }, receivers: [{ name: 'none' }] });
   const users = TENANTS.map((t) => `
 - username: ${t}
   password: ${PASS[t]}

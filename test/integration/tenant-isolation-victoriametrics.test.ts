@@ -47,6 +47,8 @@ const READS = (): string[] => [
   '/tags/autoComplete/values?tag=tenant',
   '/tags/findSeries?expr=tenant=b',
   '/api/v1/query_exemplars?query=secret_b',
+  // Scoped to the tenant's metric families under tenant:, refused for the vmauth style.
+  '/api/v1/metadata',
   // Client-side attempts to widen the scope.
   '/api/v1/series?match[]={job="x"}&extra_label=tenant=b',
   `/api/v1/series?match[]={job="x"}&${encodeURI('extra_filters[]={tenant="b"}')}`,
@@ -55,7 +57,7 @@ const READS = (): string[] => [
 
 /** Endpoints VictoriaMetrics does not scope by extra_label, and admin/debug/snapshot paths: refused in both styles. */
 const REFUSED = [
-  '/api/v1/status/top_queries', '/api/v1/status/active_queries', '/api/v1/series/count', '/api/v1/metadata',
+  '/api/v1/status/top_queries', '/api/v1/status/active_queries', '/api/v1/series/count',
   '/metrics/find?query=*', '/metrics/expand?query=*', '/metrics/index.json', '/tags', '/tags/tenant', '/graphite/metrics/find?query=*',
   '/api/v1/targets', '/targets', '/config', '/api/v1/status/config', '/prometheus/api/v1/status/top_queries',
   '/snapshot/create', '/snapshot/list', '/internal/force_merge', '/internal/force_flush', '/internal/resetRollupResultCache',
