@@ -16,6 +16,7 @@ import {
 } from '../identify/jwt/index.ts';
 import { FieldError, type ConfigPath } from './errors.ts';
 import { compileTenantPolicy } from '../enforce/tenant/compile.ts';
+import { withCredentialsStripped } from '../forward/credential-headers.ts';
 import { HashedPasswordUsers, isBcryptHash } from '../identify/password-hash.ts';
 import type { CompiledConfig, CompiledRoute, CompiledUser, HeaderMatcher, HeaderOp, MtlsUser, QueryArgMatcher, RouteOptions, UserKind } from './model.ts';
 import type { RawAuthConfig, RawIpFilters, RawUrlMap, RawUser } from './schema.ts';
@@ -33,6 +34,10 @@ export interface CompileDefaults {
   readonly discovery?: { readonly enabled: boolean; readonly intervalMs: number; readonly dnsServer: string };
   /** Receives JWT key-refresh warnings; JWT users need it. */
   readonly jwtLogger?: JwtLogger;
+  /** Lower-case headers credentials are read from (-httpAuthHeader, default Authorization); removed before forwarding. */
+  readonly credentialHeaders?: readonly string[];
+  /** /metrics needs a key or Basic auth: token users may then be labelled as vmauth labels them. */
+  readonly metricsProtected?: boolean;
 }
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -124,6 +129,8 @@ interface Inherited {
   /** discover_backend_ips of the user (or -discoverBackendIPs). */
   readonly discover: boolean;
   readonly userHeaders: readonly HeaderOp[];
+  /** forward_credentials of the user, used by routes that set none. */
+  readonly forwardCredentials: boolean;
   /** The user's `tenant:` section and its path, used by routes that set none. */
   readonly tenant: { readonly raw: unknown; readonly path: ConfigPath } | null;
 }
@@ -162,9 +169,9 @@ class Compiler {
     // tenantgate difference: a user's top-level headers also apply to its url_map routes unless the
     // route sets the same header. vmauth drops them there, which has let users pick any
     // VictoriaLogs tenant by routing through a url_map entry (AccountID set only at user level).
-    const requestHeaders = isMapEntry
+    const requestHeaders = withCredentialsStripped(isMapEntry
       ? [...inh.userHeaders.filter((u) => !own.some((o) => o.lower === u.lower)), ...own]
-      : own;
+      : own, this.defaults.credentialHeaders ?? ['authorization'], raw.forward_credentials ?? inh.forwardCredentials);
     const host = requestHeaders.find((h) => h.lower === 'host');
     const retry = raw.retry_status_codes ?? inh.retryStatusCodes;
     return {
@@ -196,6 +203,7 @@ class Compiler {
     };
     const userHeaders = headerOps(raw.headers, [...path, 'headers']);
     const inh: Inherited = {
+      forwardCredentials: raw.forward_credentials ?? false,
       retryStatusCodes: raw.retry_status_codes ?? d.retryStatusCodes,
       policy: raw.load_balancing_policy ?? d.loadBalancingPolicy,
       mergeQueryArgs: raw.merge_query_args !== undefined && raw.merge_query_args.length > 0 ? raw.merge_query_args : d.mergeQueryArgs,
@@ -221,11 +229,12 @@ class Compiler {
       };
     });
     const fallback = raw.url_prefix !== undefined ? this.routeOptions(raw, inh, path, raw.url_prefix, false, jwt) : null;
+    const defaultHeaders = withCredentialsStripped(userHeaders.filter((h) => h.lower !== 'host'), d.credentialHeaders ?? ['authorization'], inh.forwardCredentials);
     // default_url keeps vmauth's behaviour: the user's headers, no retries, least_loaded.
     const defaultUrl = raw.default_url !== undefined ? {
       backends: this.backendSet(raw.default_url, 'least_loaded', new Set(), tls, [...path, 'default_url'], jwt),
-      requestHeaders: userHeaders.filter((h) => h.lower !== 'host'),
-      headerTemplate: headerTemplate(userHeaders.filter((h) => h.lower !== 'host'), [...path, 'headers'], jwt),
+      requestHeaders: defaultHeaders,
+      headerTemplate: headerTemplate(defaultHeaders, [...path, 'headers'], jwt),
       responseHeaders: responseHeaderOps(raw.response_headers, [...path, 'response_headers']),
       hostOverride: userHeaders.find((h) => h.lower === 'host' && h.value !== '')?.value ?? null,
       keepOriginalHost: raw.keep_original_host ?? false,

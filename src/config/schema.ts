@@ -50,6 +50,8 @@ const routeOptions = {
   merge_query_args: opt(list(text)),
   drop_src_path_prefix_parts: opt(int),
   ip_filters: opt(ipFilters),
+  /** tenantgate: pass the client's credential headers on to the backend (removed by default). */
+  forward_credentials: opt(bool),
   /** tenantgate extension: tenant enforcement (src/enforce/tenant); validated by its own compiler. */
   tenant: opt(z.unknown()),
 };

@@ -15,6 +15,10 @@ export const REFUSALS = {
   tenant_response_unfilterable: { status: 502, reason: 'tenant_response_unfilterable' },
   tenant_body_too_large: { status: 413, reason: 'tenant_body_too_large' },
   jwt_claim_unsafe: { status: 401, reason: 'jwt_claim_unsafe' },
+  /** A tenant placeholder whose vm_access field the token does not set: never defaulted to 0. */
+  jwt_tenant_unscoped: { status: 403, reason: 'tenant_unscoped' },
+  /** A header value built for the backend that HTTP cannot carry (a claim outside Latin-1): the request's fault. */
+  bad_backend_request: { status: 400, reason: 'bad_backend_request' },
 } as const;
 
 export type RefusalCode = keyof typeof REFUSALS;

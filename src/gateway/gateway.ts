@@ -390,6 +390,9 @@ export class Gateway {
           stats.errors++;
           this.#log.warn(`cannot filter the response of ${safeUrl(t.display)} for the tenant: ${result.error.message}`, { user: user.logName });
           return refuse(res, this.#metrics, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
+        case 'invalid-request':
+          stats.errors++;
+          return refuse(res, this.#metrics, 'bad_backend_request', `cannot build the backend request from this request: ${result.error.message}`);
         case 'retry-status':
           stats.backendErrors++;
           set.markBroken(backend, Date.now()); // as vmauth: skipped for -failTimeout like a failed backend
@@ -400,7 +403,9 @@ export class Gateway {
           set.markBroken(backend, Date.now());
           if (!canRetry) {
             stats.errors++;
-            return refuse(res, this.#metrics, 'backend_error_no_retry', `cannot proxy the request to ${safeUrl(t.display)}: ${result.error.message}`);
+            // The backend's address and path stay in the log; the client learns only that it failed.
+            this.#log.warn(`cannot proxy the request to ${safeUrl(t.display)}: ${result.error.message}`, { user: user.logName });
+            return refuse(res, this.#metrics, 'backend_error_no_retry', `cannot proxy the request to the backend: ${errCode(result.error) || 'request failed'}`);
           }
           this.#log.warn(`request to ${safeUrl(t.display)} failed: ${result.error.message}; retrying at another backend`, { user: user.logName });
           continue;
@@ -415,6 +420,7 @@ export class Gateway {
   /** A claim value that would change the URL or a header line beyond its placeholder. */
   #refuseUnsafeClaim(req: IncomingMessage, res: ServerResponse, err: JwtPlaceholderValueError): number {
     this.#log.warn(`JWT refused: ERR_JWT_CLAIM_UNSAFE: ${err.message}`, { remote_addr: clientAddr(req), request_uri: redactUri(req.url ?? '') });
+    if (err.unscoped) return refuse(res, this.#metrics, 'jwt_tenant_unscoped', `the token's vm_access names no tenant for ${err.placeholder}`);
     return refuse(res, this.#metrics, 'jwt_claim_unsafe', "the token's vm_access claim cannot be used for this request");
   }
 

@@ -16,7 +16,10 @@ import type { GatewayOptions } from './options.ts';
 import { startServing, type LoadedConfig, type ServeContext } from './serve.ts';
 
 export function compileDefaultsFromFlags(f: ParsedFlags): CompileDefaults {
+  const authHeaders = f.strings('httpAuthHeader').filter((s) => s !== '').map((s) => s.toLowerCase());
   return {
+    credentialHeaders: authHeaders.length > 0 ? authHeaders : ['authorization'],
+    metricsProtected: f.string('metricsAuthKey') !== '' || f.string('httpAuth.username') !== '',
     retryStatusCodes: f.ints('retryStatusCodes'),
     loadBalancingPolicy: f.string('loadBalancingPolicy'),
     mergeQueryArgs: f.strings('mergeQueryArgs').filter((s) => s !== ''),

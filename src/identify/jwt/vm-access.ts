@@ -15,6 +15,14 @@ export interface VmAccess {
   readonly logsProjectId: number;
   readonly logsExtraFilters: readonly string[];
   readonly logsExtraStreamFilters: readonly string[];
+  /**
+   * Whether the claim named a metrics tenant (`metrics_account_id` or `tenant_id`) / a logs tenant
+   * (`logs_account_id`). The ids read 0 when absent (vmauth's placeholder value), but an absent
+   * tenant never scopes a request: enforcement and tenant placeholders refuse it.
+   */
+  readonly metricsTenantGiven: boolean;
+  readonly logsTenantGiven: boolean;
+  readonly logsProjectGiven: boolean;
   /** vmgateway's `mode`: 0 (or 3) full, 1 read, 2 write. vmauth-format claims are always `full`. */
   readonly mode: VmAccessMode;
   /** Where the values came from: the token's claim or the section's `default_vm_access_claim`. */
@@ -124,14 +132,19 @@ function normalise(obj: Record<string, unknown>, source: VmAccess['source']): Vm
     metricsExtraFilters = stringList(obj, 'extra_filters');
   }
   const mode = Object.hasOwn(obj, 'mode') ? parseMode(obj['mode']) : 'full';
+  const logsAccountId = uint32(obj, 'logs_account_id', '');
+  const logsProjectId = uint32(obj, 'logs_project_id', '');
 
   return Object.freeze({
     metricsAccountId: metricsAccountId ?? 0,
     metricsProjectId: metricsProjectId ?? 0,
     metricsExtraLabels: freezeList(metricsExtraLabels),
     metricsExtraFilters: freezeList(metricsExtraFilters),
-    logsAccountId: uint32(obj, 'logs_account_id', '') ?? 0,
-    logsProjectId: uint32(obj, 'logs_project_id', '') ?? 0,
+    metricsTenantGiven: metricsAccountId !== undefined,
+    logsTenantGiven: logsAccountId !== undefined,
+    logsProjectGiven: logsProjectId !== undefined,
+    logsAccountId: logsAccountId ?? 0,
+    logsProjectId: logsProjectId ?? 0,
     logsExtraFilters: freezeList(stringList(obj, 'logs_extra_filters')),
     logsExtraStreamFilters: freezeList(stringList(obj, 'logs_extra_stream_filters')),
     mode,
