@@ -16,6 +16,7 @@ import {
 } from '../identify/jwt/index.ts';
 import { FieldError, type ConfigPath } from './errors.ts';
 import { compileTenantPolicy } from '../enforce/tenant/compile.ts';
+import { TrustedProxies } from '../authorize/real-ip.ts';
 import { withCredentialsStripped } from '../forward/credential-headers.ts';
 import { HashedPasswordUsers, isBcryptHash } from '../identify/password-hash.ts';
 import type { CompiledConfig, CompiledRoute, CompiledUser, HeaderMatcher, HeaderOp, MtlsUser, QueryArgMatcher, RouteOptions, UserKind } from './model.ts';
@@ -36,6 +37,8 @@ export interface CompileDefaults {
   readonly jwtLogger?: JwtLogger;
   /** Lower-case headers credentials are read from (-httpAuthHeader, default Authorization); removed before forwarding. */
   readonly credentialHeaders?: readonly string[];
+  /** -httpRealIPTrustedProxies: proxies whose real-IP header is believed when a filter names none. */
+  readonly trustedProxies?: TrustedProxies | null;
   /** /metrics needs a key or Basic auth: token users may then be labelled as vmauth labels them. */
   readonly metricsProtected?: boolean;
 }
@@ -96,10 +99,15 @@ function headerMatchers(list: readonly string[] | undefined, path: ConfigPath): 
   });
 }
 
-function ipFilter(raw: RawIpFilters | undefined, path: ConfigPath): IpFilter | null {
+function ipFilter(raw: RawIpFilters | undefined, path: ConfigPath, d: CompileDefaults): IpFilter | null {
   if (raw === undefined) return null;
   try {
-    return new IpFilter(raw.allow_list ?? [], raw.deny_list ?? [], raw.real_ip_header ?? null);
+    const trusted = raw.trusted_proxies !== undefined && raw.trusted_proxies.length > 0 ? new TrustedProxies(raw.trusted_proxies) : null;
+    // A real-IP header believed from anyone is a header the client writes: refuse rather than trust it.
+    if (raw.real_ip_header && trusted === null && (d.trustedProxies ?? null) === null) {
+      throw new FieldError([...path, 'real_ip_header'], 'real_ip_header needs trusted_proxies (or -httpRealIPTrustedProxies): the IPs/CIDRs of the proxies that set it; from anyone else the header is ignored');
+    }
+    return new IpFilter(raw.allow_list ?? [], raw.deny_list ?? [], raw.real_ip_header ?? null, trusted);
   } catch (err) {
     if (err instanceof IpFilterEntryError) throw new FieldError([...path, err.listName, err.index], err.message);
     throw err;
@@ -184,7 +192,7 @@ class Compiler {
       keepOriginalHost: raw.keep_original_host ?? false,
       mergeQueryArgs: new Set(raw.merge_query_args !== undefined && raw.merge_query_args.length > 0 ? raw.merge_query_args : inh.mergeQueryArgs),
       dropSrcPathPrefixParts: Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts),
-      ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters']),
+      ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters'], this.defaults),
       // The policy classifies the path the backend will see, after drop_src_path_prefix_parts.
       tenant: tenantPolicy(raw.tenant !== undefined ? { raw: raw.tenant, path: [...path, 'tenant'] } : inh.tenant, Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts)),
     };
@@ -268,7 +276,7 @@ class Compiler {
       maxConcurrentRequests: mcr,
       dumpRequestOnErrors: raw.dump_request_on_errors ?? false,
       accessLog: raw.access_log !== undefined ? { skipStatusCodes: new Set(raw.access_log.filters?.skip_status_codes ?? []) } : null,
-      ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters']),
+      ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters'], this.defaults),
     });
   }
 }
@@ -404,7 +412,7 @@ export function compileConfig(raw: RawAuthConfig, source: string, defaults: Comp
     usersByCredential: byCredential,
     users,
     unauthorizedUser,
-    ipFilter: ipFilter(raw.ip_filters, ['ip_filters']),
+    ipFilter: ipFilter(raw.ip_filters, ['ip_filters'], defaults),
     backendSets: c.sets,
   });
 }

@@ -32,7 +32,9 @@ const ipFilters = z.strictObject({
   allow_list: opt(list(text)),
   deny_list: opt(list(text)),
   real_ip_header: opt(text),
-}, { error: 'expected a mapping with allow_list, deny_list and real_ip_header' });
+  /** tenantgate: proxies whose real_ip_header is believed (IPs/CIDRs). */
+  trusted_proxies: opt(list(text)),
+}, { error: 'expected a mapping with allow_list, deny_list, real_ip_header and trusted_proxies' });
 
 const accessLog = z.strictObject({
   filters: opt(z.strictObject({ skip_status_codes: opt(list(int)) })),

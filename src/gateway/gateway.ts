@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { clientIp, clientPort } from '../listen/client-address.ts';
 import type { IpFilter } from '../authorize/ip-filter.ts';
+import { realClientIp } from '../authorize/real-ip.ts';
 import type { CompiledConfig, CompiledUser, RouteOptions } from '../config/model.ts';
 import type { Backend } from '../forward/backend-set.ts';
 import { attempt, type OutgoingRequest } from '../forward/proxy.ts';
@@ -188,14 +189,8 @@ export class Gateway {
   }
 
   #ipAllowed(filter: IpFilter, req: IncomingMessage): boolean {
-    let ip = clientIp(req);
-    const header = filter.realIpHeader ?? this.#opts.realIpHeader;
-    if (header !== null) {
-      const h = req.headers[header];
-      const v = Array.isArray(h) ? h[0] : h;
-      if (v !== undefined && v !== '') ip = (v.split(',')[0] as string).trim();
-    }
-    return filter.allows(ip);
+    const trusted = filter.trustedProxies ?? this.#opts.compile.trustedProxies ?? null;
+    return filter.allows(realClientIp(clientIp(req), req.headers, filter.realIpHeader ?? this.#opts.realIpHeader, trusted));
   }
 
   async #process(req: IncomingMessage, res: ServerResponse, user: CompiledUser, target: RequestTarget, start: number, access: VmAccess | null = null): Promise<void> {
