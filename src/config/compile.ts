@@ -16,6 +16,7 @@ import {
 } from '../identify/jwt/index.ts';
 import { FieldError, type ConfigPath } from './errors.ts';
 import { compileTenantPolicy } from '../enforce/tenant/compile.ts';
+import { xxhash64 } from '../observe/xxhash64.ts';
 import { TrustedProxies } from '../authorize/real-ip.ts';
 import { withCredentialsStripped } from '../forward/credential-headers.ts';
 import { HashedPasswordUsers, isBcryptHash } from '../identify/password-hash.ts';
@@ -256,7 +257,7 @@ class Compiler {
       throw new FieldError(path, 'missing `url_prefix` or `url_map`');
     }
 
-    const metricName = kind === 'unauthorized' ? '' : raw.name || raw.username || (jwt ? 'jwt' : tokenHashName(raw));
+    const metricName = kind === 'unauthorized' ? '' : raw.name || raw.username || (jwt ? 'jwt' : tokenHashName(raw, typeof path[1] === 'number' ? path[1] : 0, d.metricsProtected ?? false));
     const metricLabels: Record<string, string> = {};
     if (metricName !== '') metricLabels['username'] = metricName;
     for (const [k, v] of Object.entries(raw.metric_labels ?? {})) {
@@ -281,15 +282,20 @@ class Compiler {
   }
 }
 
-function tokenHashName(raw: RawUser): string {
-  // vmauth labels token users by an xxhash of the token; tenantgate uses a SHA-256 prefix so the
-  // label never reveals the token (documented in docs/compatibility.md).
-  if (raw.bearer_token) return `bearer_token:hash:${credentialDigestHex(raw.bearer_token)}`;
-  if (raw.auth_token) return `auth_token:hash:${credentialDigestHex(raw.auth_token)}`;
-  return '';
+/**
+ * The metric and log name of a token user without `name`. vmauth uses an unsalted xxhash of the
+ * token, which anyone who can read /metrics can test guesses against offline; tenantgate uses
+ * vmauth's label only when /metrics needs a key or Basic auth, and otherwise the user's position
+ * in the config (`bearer_token:users[3]`), which says nothing about the token.
+ */
+function tokenHashName(raw: RawUser, index: number, metricsProtected: boolean): string {
+  const kind = raw.bearer_token ? 'bearer_token' : raw.auth_token ? 'auth_token' : null;
+  if (kind === null) return '';
+  if (!metricsProtected) return `${kind}:users[${index}]`;
+  const h = xxhash64(new TextEncoder().encode((raw.bearer_token || raw.auth_token) as string));
+  return `${kind}:hash:${h.toString(16).toUpperCase().padStart(16, '0')}`;
 }
 
-const credentialDigestHex = (s: string) => Buffer.from(credentialDigest(s), 'base64').toString('hex').slice(0, 16).toUpperCase();
 
 /** Go's url.Parse for a url_prefix, plus vmauth's sanitizeURLPrefix checks. */
 export function parseUrlPrefix(raw: string, path: ConfigPath) {
