@@ -12,6 +12,7 @@ import { attempt, type OutgoingRequest } from '../forward/proxy.ts';
 import { buildRequestHeaders } from '../forward/request-headers.ts';
 import { credentialDigest, requestCredentialKeys } from '../identify/credentials.ts';
 import { matchClientCertificate } from '../identify/client-certificate.ts';
+import { InFlightRequests } from '../identify/in-flight.ts';
 import { JwtPlaceholderValueError, renderHeaders, renderUrlPrefix, type VmAccess } from '../identify/jwt/index.ts';
 import { parseQuery, unescape } from '../lib/go-url.ts';
 import type { BackendTarget } from '../forward/backend-set.ts';
@@ -51,12 +52,15 @@ export class Gateway {
   #known = new Map<string, CompiledUser>();
   /** Per-user semaphores survive reloads when the user's metric identity is unchanged. */
   readonly #limits = new Map<string, Semaphore>();
+  /** Requests in flight, closed when a reload leaves them without a user. */
+  readonly #inFlight: InFlightRequests;
 
   constructor(config: CompiledConfig, opts: GatewayOptions, metrics: Metrics, log: Logger) {
     this.#opts = opts;
     this.#metrics = metrics;
     this.#log = log;
     this.#global = new Semaphore(opts.maxConcurrentRequests);
+    this.#inFlight = new InFlightRequests(opts.authHeaderNames);
     metrics.gauge('vmauth_concurrent_requests_capacity', () => this.#global.capacity);
     metrics.gauge('vmauth_concurrent_requests_current', () => this.#global.current);
     this.#config = config;
@@ -74,6 +78,7 @@ export class Gateway {
     prev.jwt?.authenticator.close();
     // Stops discovery of the old snapshot and returns its pool leases once its requests finish.
     for (const s of prev.backendSets) s.retire();
+    void this.#inFlight.revalidate(next, this.#log);
   }
 
   #prepare(config: CompiledConfig): void {
@@ -201,6 +206,7 @@ export class Gateway {
     const gone = new ClientWatch();
     const onClose = () => { if (!res.writableFinished) gone.abort(); };
     res.once('close', onClose);
+    const untrack = this.#inFlight.track(req, user, () => { gone.abort(); res.destroy(); });
     let globalHeld = false;
     let userHeld = false;
     try {
@@ -257,6 +263,7 @@ export class Gateway {
       if (userHeld) rt.limit.release();
       if (globalHeld) this.#global.release();
       res.off('close', onClose);
+      untrack();
       const seconds = (performance.now() - start) / 1000;
       stats.duration.observe(seconds);
       this.#access(user, req, status, start, user.logName);
