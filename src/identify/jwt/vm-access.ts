@@ -99,6 +99,7 @@ function normalise(obj: Record<string, unknown>, source: VmAccess['source']): Vm
   }
 
   let metricsAccountId = uint32(obj, 'metrics_account_id', '');
+  let metricsTenantGiven = metricsAccountId !== undefined;
   let metricsProjectId = uint32(obj, 'metrics_project_id', '');
   let metricsExtraLabels = stringList(obj, 'metrics_extra_labels')?.map((p, i) => labelPair(p, `metrics_extra_labels[${i}]`));
   let metricsExtraFilters = stringList(obj, 'metrics_extra_filters');
@@ -110,7 +111,9 @@ function normalise(obj: Record<string, unknown>, source: VmAccess['source']): Vm
     for (const key of Object.keys(tenant)) {
       if (key !== 'account_id' && key !== 'project_id') throw new VmAccessInvalid(`tenant_id: unknown field ${JSON.stringify(key)}`);
     }
-    const accountId = uint32(tenant, 'account_id', 'tenant_id.') ?? 0;
+    const givenAccount = uint32(tenant, 'account_id', 'tenant_id.');
+    metricsTenantGiven ||= givenAccount !== undefined;
+    const accountId = givenAccount ?? 0;
     const projectId = uint32(tenant, 'project_id', 'tenant_id.') ?? 0;
     if ((metricsAccountId !== undefined && metricsAccountId !== accountId) || (metricsProjectId !== undefined && metricsProjectId !== projectId)) {
       throw new VmAccessInvalid('tenant_id disagrees with metrics_account_id/metrics_project_id');
@@ -140,7 +143,7 @@ function normalise(obj: Record<string, unknown>, source: VmAccess['source']): Vm
     metricsProjectId: metricsProjectId ?? 0,
     metricsExtraLabels: freezeList(metricsExtraLabels),
     metricsExtraFilters: freezeList(metricsExtraFilters),
-    metricsTenantGiven: metricsAccountId !== undefined,
+    metricsTenantGiven,
     logsTenantGiven: logsAccountId !== undefined,
     logsProjectGiven: logsProjectId !== undefined,
     logsAccountId: logsAccountId ?? 0,
