@@ -287,8 +287,8 @@ export class Gateway {
       }
       stats.errors++;
       const dump = user.dumpRequestOnErrors ? ' ' + debugInfo(req, target) : '';
-      if (user.dumpRequestOnErrors) this.#log.warn(`user ${user.logName} missing route for ${JSON.stringify(targetString(target))}${dump}`);
-      return refuse(res, this.#metrics, 'missing_route', `missing route for ${JSON.stringify(targetString(target))}${dump}`);
+      if (user.dumpRequestOnErrors) this.#log.warn(`user ${user.logName} missing route for ${JSON.stringify(redactUri(targetString(target)))}${dump}`);
+      return refuse(res, this.#metrics, 'missing_route', `missing route for ${JSON.stringify(redactUri(targetString(target)))}${dump}`);
     }
     if (route.ipFilter !== null && !this.#ipAllowed(route.ipFilter, req)) {
       return refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this route');
