@@ -398,3 +398,34 @@ describe('8. streams of a user removed by reload end', () => {
     }
   });
 });
+
+describe('per-user metrics of unnamed token users', () => {
+  const token = 'Nobody inspects the spammish repetition';
+  const cfg = () => `users:\n- bearer_token: "${token}"\n  url_prefix: "${backend.url}/"\n- auth_token: "Auth-Token-Label-1"\n  url_prefix: "${backend.url}/"\n`;
+  const hit = async (gw: Gateway) => { const r = await fetch(`${gw.url}/x`, { headers: { authorization: `Bearer ${token}` } }); await r.text(); };
+
+  test('open /metrics: an opaque label that says nothing about the token (no hash to test guesses against)', async () => {
+    const gw = await startGateway(cfg());
+    try {
+      await hit(gw);
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      assert.match(metrics, /vmauth_user_requests_total\{username="bearer_token:users\[0\]"\} 1/);
+      assert.match(metrics, /username="auth_token:users\[1\]"/);
+      assert.doesNotMatch(metrics, /bearer_token:hash:/);
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  test('/metrics behind -metricsAuthKey: vmauth\'s label, bearer_token:hash:<XXH64 of the token>', async () => {
+    const gw = await startGateway(cfg(), { flags: ['-metricsAuthKey=Label-Metrics-Key'] });
+    try {
+      await hit(gw);
+      const metrics = await (await fetch(`${gw.url}/metrics?authKey=Label-Metrics-Key`)).text();
+      // XXH64("Nobody inspects the spammish repetition") = FBCEA83C8A378BF1 (the xxHash reference vector)
+      assert.match(metrics, /vmauth_user_requests_total\{username="bearer_token:hash:FBCEA83C8A378BF1"\} 1/);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
