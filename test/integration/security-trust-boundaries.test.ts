@@ -4,6 +4,7 @@
 // gateway, the OIDC key URL is pinned to the issuer, and streams of removed users end.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { connect, type AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
@@ -26,6 +27,13 @@ after(async () => { await backend?.close(); });
 
 const jwt = (vmAccess: unknown, kid?: string, iss?: string) =>
   new SignJWT({ vm_access: vmAccess, ...(iss ? { iss } : {}) }).setProtectedHeader({ alg: 'RS256', ...(kid ? { kid } : {}) }).setExpirationTime('10m').sign(keys.privateKey);
+
+/** The exit code of a process expected to refuse to start, or 'still running' (then stopped) after 15 s. */
+async function exitCode(p: ReturnType<typeof startProcess>): Promise<number | string | null> {
+  const r = await Promise.race([p.exited, sleep(15_000).then(() => 'still running' as const)]);
+  if (r === 'still running') await p.stop();
+  return r;
+}
 
 const pemYaml = () => pem.trim().split('\n').map((l) => `          ${l}`).join('\n');
 
@@ -91,11 +99,13 @@ describe('2. real-IP headers are believed only from trusted proxies', () => {
     try {
       const cfg = writePem(dir.path, 'a.yml', `unauthorized_user:\n  url_prefix: "${backend.url}/"\n`);
       const p = startProcess(process.execPath, [CLI, `-auth.config=${cfg}`, `-httpListenAddr=127.0.0.1:${await freePort()}`, '-httpRealIPHeader=X-Forwarded-For']);
-      assert.notEqual(await p.exited, 0);
+      assert.equal(typeof await exitCode(p), 'number');
+      assert.notEqual(p.child.exitCode, 0);
       assert.match(p.output(), /-httpRealIPHeader needs -httpRealIPTrustedProxies/);
       const cfg2 = writePem(dir.path, 'b.yml', `ip_filters:\n  allow_list: ["10.0.0.0/8"]\n  real_ip_header: X-Forwarded-For\nunauthorized_user:\n  url_prefix: "${backend.url}/"\n`);
       const p2 = startProcess(process.execPath, [CLI, `-auth.config=${cfg2}`, `-httpListenAddr=127.0.0.1:${await freePort()}`]);
-      assert.notEqual(await p2.exited, 0);
+      assert.equal(typeof await exitCode(p2), 'number');
+      assert.notEqual(p2.child.exitCode, 0);
       assert.match(p2.output(), /real_ip_header needs trusted_proxies/);
     } finally {
       dir.remove();
@@ -274,6 +284,8 @@ describe('7. keys and discovery', () => {
   let ca: TestAuthority;
   let https: HttpsServer;
   let port: number;
+  let plain: HttpServer;
+  let plainPort: number;
   const seen: string[] = [];
   let jwksUri = '';
   let jwks: unknown = { keys: [] };
@@ -293,9 +305,20 @@ describe('7. keys and discovery', () => {
     });
     await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
     port = (https.address() as AddressInfo).port;
+    // the same keys over plain http on the issuer's host, for the downgrade case
+    plain = createHttpServer((req, res) => {
+      seen.push(`http ${req.headers.host} ${req.url}`);
+      res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(jwks));
+    });
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    plainPort = (plain.address() as AddressInfo).port;
     jwks = { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] };
   });
-  after(async () => { https?.closeAllConnections(); await new Promise((r) => https?.close(r)); dir.remove(); });
+  after(async () => {
+    https?.closeAllConnections(); await new Promise((r) => https?.close(r));
+    plain?.closeAllConnections(); await new Promise((r) => plain?.close(r));
+    dir.remove();
+  });
 
   const oidcGateway = () => startGateway(`
 users:
@@ -322,7 +345,7 @@ users:
 
   for (const [what, uri] of [
     ['another host', () => `https://127.0.0.1:${port}/realm/certs`],
-    ['http under an https issuer', () => `http://localhost:${port}/realm/certs`],
+    ['http under an https issuer', () => `http://localhost:${plainPort}/realm/certs`],
     ['a redirect', () => `https://localhost:${port}/realm/redirect`],
   ] as const) {
     test(`a discovered jwks_uri via ${what} is not followed: no keys, tokens refused`, async () => {
@@ -345,7 +368,8 @@ users:
     const cert = await ca.issue('localhost', { server: true, dns: ['localhost'] });
     const cfg = writePem(dir.path, 'm.yml', `unauthorized_user:\n  url_prefix: "${backend.url}/"\n`);
     const p = startProcess(process.execPath, [CLI, `-auth.config=${cfg}`, `-httpListenAddr=127.0.0.1:${await freePort()}`, '-tls', `-tlsCertFile=${writePem(dir.path, 's.crt', cert.cert)}`, `-tlsKeyFile=${writePem(dir.path, 's.key', cert.key)}`, '-mtls']);
-    assert.notEqual(await p.exited, 0);
+    assert.equal(typeof await exitCode(p), 'number');
+      assert.notEqual(p.child.exitCode, 0);
     assert.match(p.output(), /-mtls .* needs -mtlsCAFile/);
   });
 });
