@@ -191,22 +191,24 @@ unauthorized_user:
     await new Promise<void>((r) => cfgServer.listen(0, '127.0.0.1', r));
     let failed = false;
     const cfgPort = (cfgServer.address() as { port: number }).port;
-    const gw = await startGateway(configYaml, {
-      flags: [
-        `-auth.config=http://cfg:${s.cfgPass}@127.0.0.1:${cfgPort}/auth.yml?token=${s.cfgToken}`,
-        `-metricsAuthKey=${s.metricsKey}`, `-flagsAuthKey=${s.flagsKey}`, `-reloadAuthKey=${s.reloadKey}`,
-        '-logInvalidAuthTokens', '-httpAuthHeader=Authorization', '-httpAuthHeader=X-Api-Token',
-      ],
-    });
+    let gw: Gateway | undefined;
     try {
+      const g = await startGateway(configYaml, {
+        flags: [
+          `-auth.config=http://cfg:${s.cfgPass}@127.0.0.1:${cfgPort}/auth.yml?token=${s.cfgToken}`,
+          `-metricsAuthKey=${s.metricsKey}`, `-flagsAuthKey=${s.flagsKey}`, `-reloadAuthKey=${s.reloadKey}`,
+          '-logInvalidAuthTokens', '-httpAuthHeader=Authorization', '-httpAuthHeader=X-Api-Token',
+        ],
+      });
+      gw = g;
       failed = true;
       const mark = backend.received.length;
-      for (const v of Object.values(s)) gw.addSecret(v);
-      gw.addSecret(jwtValid);
-      gw.addSecret(jwtOtherKey);
+      for (const v of Object.values(s)) g.addSecret(v);
+      g.addSecret(jwtValid);
+      g.addSecret(jwtOtherKey);
       const bodies: string[] = [];
       const call = async (path: string, headers: Record<string, string>, method = 'GET') => {
-        const r = await fetch(`${gw.url}${path}`, { method, headers, ...(method === 'POST' ? { body: 'x' } : {}) });
+        const r = await fetch(`${g.url}${path}`, { method, headers, ...(method === 'POST' ? { body: 'x' } : {}) });
         const text = await r.text();
         if (r.status >= 400) bodies.push(`${r.status} ${text}`);
         return r.status;
@@ -226,8 +228,8 @@ unauthorized_user:
       assert.equal(await call(`/x${secretArgs}`, { authorization: `Bearer ${s.wrongToken}` }), 401);
       assert.equal(await call(`/x${secretArgs}`, { authorization: basic('hashed-user', s.wrongPass) }), 401);
       // operator endpoints with their keys, and with wrong keys
-      const metrics = await (await fetch(`${gw.url}/metrics?authKey=${s.metricsKey}`)).text();
-      const flags = await (await fetch(`${gw.url}/flags?authKey=${s.flagsKey}`)).text();
+      const metrics = await (await fetch(`${g.url}/metrics?authKey=${s.metricsKey}`)).text();
+      const flags = await (await fetch(`${g.url}/flags?authKey=${s.flagsKey}`)).text();
       assert.match(metrics, /flag\{name="auth.config",value="http:\/\/cfg:\*\*\*@127\.0\.0\.1:\d+\/auth\.yml\?token=\*\*\*"/);
       assert.match(flags, /-auth\.config="http:\/\/cfg:\*\*\*@/);
       await call(`/metrics?authKey=${s.wrongPass}`, {});
@@ -237,14 +239,14 @@ unauthorized_user:
       assert.equal(await call(`/-/reload?authKey=${s.reloadKey}`, {}), 400);
       await new Promise((r) => setTimeout(r, 200));
 
-      const places: [string, string][] = [['/metrics', metrics], ['/flags', flags], ['error bodies', bodies.join('\n')], ['logs', gw.proc.output()]];
+      const places: [string, string][] = [['/metrics', metrics], ['/flags', flags], ['error bodies', bodies.join('\n')], ['logs', g.proc.output()]];
       for (const [where, text] of places) {
-        const found = gw.secretsIn(text);
+        const found = g.secretsIn(text);
         const context = found.map((x) => text.slice(Math.max(0, text.indexOf(x) - 160), text.indexOf(x)).split('\n').pop()).join('\n');
         assert.deepEqual(found.map((x) => x.slice(0, 12)), [], `secrets in ${where}, after: ${context}`);
       }
-      assert.match(gw.proc.output(), /failed to reload -auth.config="http:\/\/cfg:\*\*\*@/);
-      assert.match(gw.proc.output(), /missing route for .*args: .*token=\*\*\*/, 'dump_request_on_errors masks secret args');
+      assert.match(g.proc.output(), /failed to reload -auth.config="http:\/\/cfg:\*\*\*@/);
+      assert.match(g.proc.output(), /missing route for .*args: .*token=\*\*\*/, 'dump_request_on_errors masks secret args');
 
       // backends get what their route sends, never a credential the gateway consumed
       const consumed = [s.basicPass, s.bearer, s.authToken, s.hashedPass, s.wrongPass, jwtValid, jwtOtherKey,
@@ -262,7 +264,7 @@ unauthorized_user:
       cfgServer.closeAllConnections();
       cfgServer.close();
       // stop() also checks the whole log for every secret; an earlier failure is the one to report
-      await gw.stop().catch((err: Error) => { if (!failed) throw err; });
+      await gw?.stop().catch((err: Error) => { if (!failed) throw err; });
     }
   });
 });
