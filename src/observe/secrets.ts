@@ -83,7 +83,7 @@ export function redactUrl(text: string): string {
 
 /** Every URL inside free text (an error message, a flag list) redacted. */
 export function redactUrlsIn(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>,]+/gi, (u) => redactUrl(u));
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (u) => redactUrl(u));
 }
 
 /** `Name: value` lines of a raw header list, secret values masked. */
