@@ -2,14 +2,18 @@
 // Deny wins over allow; an empty allow_list allows everyone not denied. IPv4-mapped IPv6
 // addresses (::ffff:1.2.3.4) are treated as the IPv4 address they carry.
 import { BlockList, isIP } from 'node:net';
+import type { TrustedProxies } from './real-ip.ts';
 
 export class IpFilter {
   readonly #allow: BlockList | null;
   readonly #deny: BlockList | null;
   /** Lower-case header name to take the client IP from, or null for the TCP peer address. */
   readonly realIpHeader: string | null;
+  /** Proxies whose real-IP header is believed (`trusted_proxies`); null: -httpRealIPTrustedProxies. */
+  readonly trustedProxies: TrustedProxies | null;
 
-  constructor(allow: readonly string[], deny: readonly string[], realIpHeader: string | null) {
+  constructor(allow: readonly string[], deny: readonly string[], realIpHeader: string | null, trustedProxies: TrustedProxies | null = null) {
+    this.trustedProxies = trustedProxies;
     this.#allow = allow.length > 0 ? buildList(allow, 'allow_list') : null;
     this.#deny = deny.length > 0 ? buildList(deny, 'deny_list') : null;
     this.realIpHeader = realIpHeader === null || realIpHeader === '' ? null : realIpHeader.toLowerCase();

@@ -17,6 +17,9 @@ import {
 } from '../identify/jwt/index.ts';
 import { FieldError, type ConfigPath } from './errors.ts';
 import { compileTenantPolicy } from '../enforce/tenant/compile.ts';
+import { xxhash64 } from '../observe/xxhash64.ts';
+import { TrustedProxies } from '../authorize/real-ip.ts';
+import { withCredentialsStripped } from '../forward/credential-headers.ts';
 import { HashedPasswordUsers, isBcryptHash } from '../identify/password-hash.ts';
 import type { CompiledConfig, CompiledRoute, CompiledUser, HeaderMatcher, HeaderOp, MtlsUser, QueryArgMatcher, RouteOptions, UserKind } from './model.ts';
 import type { RawAuthConfig, RawIpFilters, RawUrlMap, RawUser } from './schema.ts';
@@ -36,6 +39,12 @@ export interface CompileDefaults {
   readonly jwtLogger?: JwtLogger;
   /** -tenantDefaults; `secure` when absent. */
   readonly tenantDefaults?: TenantDefaults;
+  /** Lower-case headers credentials are read from (-httpAuthHeader, default Authorization); removed before forwarding. */
+  readonly credentialHeaders?: readonly string[];
+  /** -httpRealIPTrustedProxies: proxies whose real-IP header is believed when a filter names none. */
+  readonly trustedProxies?: TrustedProxies | null;
+  /** /metrics needs a key or Basic auth: token users may then be labelled as vmauth labels them. */
+  readonly metricsProtected?: boolean;
 }
 
 /** A VictoriaMetrics cluster tenant in a url_prefix path: `/select/0/…`, `/insert/1:2/…`, `/select/{{.MetricsTenant}}/…`. */
@@ -96,10 +105,15 @@ function headerMatchers(list: readonly string[] | undefined, path: ConfigPath): 
   });
 }
 
-function ipFilter(raw: RawIpFilters | undefined, path: ConfigPath): IpFilter | null {
+function ipFilter(raw: RawIpFilters | undefined, path: ConfigPath, d: CompileDefaults): IpFilter | null {
   if (raw === undefined) return null;
   try {
-    return new IpFilter(raw.allow_list ?? [], raw.deny_list ?? [], raw.real_ip_header ?? null);
+    const trusted = raw.trusted_proxies !== undefined && raw.trusted_proxies.length > 0 ? new TrustedProxies(raw.trusted_proxies) : null;
+    // A real-IP header believed from anyone is a header the client writes: refuse rather than trust it.
+    if (raw.real_ip_header && trusted === null && (d.trustedProxies ?? null) === null) {
+      throw new FieldError([...path, 'real_ip_header'], 'real_ip_header needs trusted_proxies (or -httpRealIPTrustedProxies): the IPs/CIDRs of the proxies that set it; from anyone else the header is ignored');
+    }
+    return new IpFilter(raw.allow_list ?? [], raw.deny_list ?? [], raw.real_ip_header ?? null, trusted);
   } catch (err) {
     if (err instanceof IpFilterEntryError) throw new FieldError([...path, err.listName, err.index], err.message);
     throw err;
@@ -129,6 +143,8 @@ interface Inherited {
   /** discover_backend_ips of the user (or -discoverBackendIPs). */
   readonly discover: boolean;
   readonly userHeaders: readonly HeaderOp[];
+  /** forward_credentials of the user, used by routes that set none. */
+  readonly forwardCredentials: boolean;
   /** The user's `tenant:` section and its path, used by routes that set none. */
   readonly tenant: { readonly raw: unknown; readonly path: ConfigPath } | null;
 }
@@ -167,9 +183,9 @@ class Compiler {
     // tenantgate difference: a user's top-level headers also apply to its url_map routes unless the
     // route sets the same header. vmauth drops them there, which has let users pick any
     // VictoriaLogs tenant by routing through a url_map entry (AccountID set only at user level).
-    const requestHeaders = isMapEntry
+    const requestHeaders = withCredentialsStripped(isMapEntry
       ? [...inh.userHeaders.filter((u) => !own.some((o) => o.lower === u.lower)), ...own]
-      : own;
+      : own, this.defaults.credentialHeaders ?? ['authorization'], raw.forward_credentials ?? inh.forwardCredentials);
     const dropParts = Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts);
     const hasTenant = raw.tenant !== undefined || inh.tenant !== null;
     const guard = this.routeGuard(raw, urls, path, dropParts, hasTenant, requestHeaders);
@@ -185,7 +201,7 @@ class Compiler {
       keepOriginalHost: raw.keep_original_host ?? false,
       mergeQueryArgs: new Set(raw.merge_query_args !== undefined && raw.merge_query_args.length > 0 ? raw.merge_query_args : inh.mergeQueryArgs),
       dropSrcPathPrefixParts: Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts),
-      ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters']),
+      ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters'], this.defaults),
       guard: guard.check,
       // The policy classifies the path the backend will see, after drop_src_path_prefix_parts.
       tenant: tenantPolicy(raw.tenant !== undefined ? { raw: raw.tenant, path: [...path, 'tenant'] } : inh.tenant, Math.max(0, raw.drop_src_path_prefix_parts ?? inh.dropParts)),
@@ -231,6 +247,7 @@ class Compiler {
     }
     const userHeaders = headerOps(raw.headers, [...path, 'headers']);
     const inh: Inherited = {
+      forwardCredentials: raw.forward_credentials ?? false,
       retryStatusCodes: raw.retry_status_codes ?? d.retryStatusCodes,
       policy: raw.load_balancing_policy ?? d.loadBalancingPolicy,
       mergeQueryArgs: raw.merge_query_args !== undefined && raw.merge_query_args.length > 0 ? raw.merge_query_args : d.mergeQueryArgs,
@@ -256,11 +273,12 @@ class Compiler {
       };
     });
     const fallback = raw.url_prefix !== undefined ? this.routeOptions(raw, inh, path, raw.url_prefix, false, jwt) : null;
+    const defaultHeaders = withCredentialsStripped(userHeaders.filter((h) => h.lower !== 'host'), d.credentialHeaders ?? ['authorization'], inh.forwardCredentials);
     // default_url keeps vmauth's behaviour: the user's headers, no retries, least_loaded.
     const defaultUrl = raw.default_url !== undefined ? {
       backends: this.backendSet(raw.default_url, 'least_loaded', new Set(), tls, [...path, 'default_url'], jwt),
-      requestHeaders: userHeaders.filter((h) => h.lower !== 'host'),
-      headerTemplate: headerTemplate(userHeaders.filter((h) => h.lower !== 'host'), [...path, 'headers'], jwt),
+      requestHeaders: defaultHeaders,
+      headerTemplate: headerTemplate(defaultHeaders, [...path, 'headers'], jwt),
       responseHeaders: responseHeaderOps(raw.response_headers, [...path, 'response_headers']),
       hostOverride: userHeaders.find((h) => h.lower === 'host' && h.value !== '')?.value ?? null,
       keepOriginalHost: raw.keep_original_host ?? false,
@@ -275,7 +293,7 @@ class Compiler {
       throw new FieldError(path, 'missing `url_prefix` or `url_map`');
     }
 
-    const metricName = kind === 'unauthorized' ? '' : raw.name || raw.username || (jwt ? 'jwt' : tokenHashName(raw));
+    const metricName = kind === 'unauthorized' ? '' : raw.name || raw.username || (jwt ? 'jwt' : tokenHashName(raw, typeof path[1] === 'number' ? path[1] : 0, d.metricsProtected ?? false));
     const metricLabels: Record<string, string> = {};
     if (metricName !== '') metricLabels['username'] = metricName;
     for (const [k, v] of Object.entries(raw.metric_labels ?? {})) {
@@ -295,20 +313,25 @@ class Compiler {
       maxConcurrentRequests: mcr,
       dumpRequestOnErrors: raw.dump_request_on_errors ?? false,
       accessLog: raw.access_log !== undefined ? { skipStatusCodes: new Set(raw.access_log.filters?.skip_status_codes ?? []) } : null,
-      ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters']),
+      ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters'], this.defaults),
     });
   }
 }
 
-function tokenHashName(raw: RawUser): string {
-  // vmauth labels token users by an xxhash of the token; tenantgate uses a SHA-256 prefix so the
-  // label never reveals the token (documented in docs/compatibility.md).
-  if (raw.bearer_token) return `bearer_token:hash:${credentialDigestHex(raw.bearer_token)}`;
-  if (raw.auth_token) return `auth_token:hash:${credentialDigestHex(raw.auth_token)}`;
-  return '';
+/**
+ * The metric and log name of a token user without `name`. vmauth uses an unsalted xxhash of the
+ * token, which anyone who can read /metrics can test guesses against offline; tenantgate uses
+ * vmauth's label only when /metrics needs a key or Basic auth, and otherwise the user's position
+ * in the config (`bearer_token:users[3]`), which says nothing about the token.
+ */
+function tokenHashName(raw: RawUser, index: number, metricsProtected: boolean): string {
+  const kind = raw.bearer_token ? 'bearer_token' : raw.auth_token ? 'auth_token' : null;
+  if (kind === null) return '';
+  if (!metricsProtected) return `${kind}:users[${index}]`;
+  const h = xxhash64(new TextEncoder().encode((raw.bearer_token || raw.auth_token) as string));
+  return `${kind}:hash:${h.toString(16).toUpperCase().padStart(16, '0')}`;
 }
 
-const credentialDigestHex = (s: string) => Buffer.from(credentialDigest(s), 'base64').toString('hex').slice(0, 16).toUpperCase();
 
 /** Go's url.Parse for a url_prefix, plus vmauth's sanitizeURLPrefix checks. */
 export function parseUrlPrefix(raw: string, path: ConfigPath) {
@@ -432,7 +455,7 @@ export function compileConfig(raw: RawAuthConfig, source: string, defaults: Comp
     usersByCredential: byCredential,
     users,
     unauthorizedUser,
-    ipFilter: ipFilter(raw.ip_filters, ['ip_filters']),
+    ipFilter: ipFilter(raw.ip_filters, ['ip_filters'], defaults),
     backendSets: c.sets,
   });
 }

@@ -9,13 +9,30 @@ import { substituteEnv, unresolvedPlaceholders } from './env-placeholders.ts';
 import { ConfigError, FieldError, type ConfigPath, type ConfigProblem } from './errors.ts';
 import type { CompiledConfig } from './model.ts';
 import { authConfigSchema } from './schema.ts';
+import { redactUrl, redactUrlsIn } from '../observe/secrets.ts';
 
 const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
 
 export async function readConfigSource(source: string): Promise<string> {
   if (/^https?:\/\//i.test(source)) {
-    const res = await fetch(source, { signal: AbortSignal.timeout(30_000) });
-    if (!res.ok) throw new ConfigError(source, [{ path: [], message: `cannot fetch the config: HTTP ${res.status}` }]);
+    const shown = redactUrl(source);
+    let url: URL;
+    try { url = new URL(source); } catch { throw new ConfigError(shown, [{ path: [], message: 'not a valid URL' }]); }
+    // fetch() refuses URLs with credentials (and its error would print them): send them as
+    // Basic auth instead, as Go's http client does.
+    const headers: Record<string, string> = {};
+    if (url.username !== '' || url.password !== '') {
+      headers['authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+      url.username = '';
+      url.password = '';
+    }
+    let res: Response;
+    try {
+      res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+    } catch (err) {
+      throw new ConfigError(shown, [{ path: [], message: `cannot fetch the config: ${redactUrlsIn((err as Error).message)}` }]);
+    }
+    if (!res.ok) throw new ConfigError(shown, [{ path: [], message: `cannot fetch the config: HTTP ${res.status}` }]);
     return await res.text();
   }
   try {
@@ -69,7 +86,8 @@ function zodProblems(error: z.ZodError, doc: Document, lc: LineCounter): ConfigP
 }
 
 /** Parses and compiles config text. `name` is the file name or URL used in messages. */
-export function parseConfigText(text: string, name: string, defaults: CompileDefaults, env: NodeJS.ProcessEnv = process.env): CompiledConfig {
+export function parseConfigText(text: string, source: string, defaults: CompileDefaults, env: NodeJS.ProcessEnv = process.env): CompiledConfig {
+  const name = redactUrl(source);
   const lc = new LineCounter();
   const doc = parseDocument(substituteEnv(text, env), { schema: 'failsafe', lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length > 0) {

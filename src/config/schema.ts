@@ -39,8 +39,9 @@ const urlList = z.union([text.transform((s) => [s]), list(text).min(1, { error: 
 const ipFilters = z.strictObject({
   allow_list: opt(list(text)).describe('IPs or CIDRs allowed; empty or absent: everyone not denied.'),
   deny_list: opt(list(text)).describe('IPs or CIDRs refused; deny wins over allow.'),
-  real_ip_header: opt(text).describe('Take the client IP from this header (first entry) instead of the TCP peer. Only behind a trusted proxy.'),
-}, { error: 'expected a mapping with allow_list, deny_list and real_ip_header' });
+  real_ip_header: opt(text).describe('Take the client IP from this header instead of the TCP peer, when the peer is one of trusted_proxies.'),
+  trusted_proxies: opt(list(text)).describe('tenantgate: proxies (IPs/CIDRs) whose real_ip_header is believed; the client is the right-most address that is not one of them.'),
+}, { error: 'expected a mapping with allow_list, deny_list, real_ip_header and trusted_proxies' });
 
 const accessLog = z.strictObject({
   filters: opt(z.strictObject({ skip_status_codes: opt(list(int)) })),
@@ -60,6 +61,7 @@ const routeOptions = {
   merge_query_args: opt(list(text)).describe('Client query args merged with (instead of replaced by) same-named url_prefix args. Default: -mergeQueryArgs.'),
   drop_src_path_prefix_parts: opt(int).describe('/-separated parts removed from the request path before it is appended to url_prefix.'),
   ip_filters: opt(ipFilters).describe('Client IP filters checked after the user is identified.'),
+  forward_credentials: opt(bool).describe('tenantgate: pass the client credential headers on to the backend (removed by default).'),
   /** tenantgate extension: tenant enforcement (src/enforce/tenant); validated by its own compiler. */
   tenant: opt(checkedLater(tenantSectionSchema, 'tenant')).describe('tenantgate: tenant enforcement (PromQL, VictoriaMetrics, VictoriaLogs); see docs/tenancy.md.'),
 };

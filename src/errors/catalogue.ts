@@ -21,6 +21,10 @@ export const REFUSALS = {
   tenant_unscoped_endpoint: { status: 403, reason: 'tenant_unscoped_endpoint' },
   tenant_admin_endpoint: { status: 403, reason: 'tenant_admin_endpoint' },
   login_rate_limited: { status: 429, reason: 'login_rate_limited' },
+  /** A tenant placeholder whose vm_access field the token does not set: never defaulted to 0. */
+  jwt_tenant_unscoped: { status: 403, reason: 'tenant_unscoped' },
+  /** A header value built for the backend that HTTP cannot carry (a claim outside Latin-1): the request's fault. */
+  bad_backend_request: { status: 400, reason: 'bad_backend_request' },
 } as const;
 
 export type RefusalCode = keyof typeof REFUSALS;

@@ -57,8 +57,9 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
   f('tlsMinVersion', 'strings', '', 'Minimum TLS version per -httpListenAddr: TLS10, TLS11, TLS12, TLS13.'),
   f('tlsCipherSuites', 'strings', '', 'Allowed TLS 1.2 cipher suites by their Go names.'),
   f('mtls', 'bools', 'false', 'Require a client certificate verified by -mtlsCAFile on the corresponding -httpListenAddr.'),
-  f('mtlsCAFile', 'strings', '', 'CA file for verifying client certificates; the system roots when empty.'),
-  f('httpRealIPHeader', 'string', '', 'Header holding the real client IP for IP filters (set only by a trusted proxy in front).'),
+  f('mtlsCAFile', 'strings', '', 'CA file for verifying client certificates; required with -mtls (the system roots are never trusted for client certificates).'),
+  f('httpRealIPHeader', 'string', '', 'Header holding the real client IP for IP filters; read only from -httpRealIPTrustedProxies, right-most untrusted X-Forwarded-For hop.'),
+  f('httpRealIPTrustedProxies', 'strings', '', 'tenantgate: IPs/CIDRs of the proxies whose -httpRealIPHeader / real_ip_header is believed; required when a real-IP header is set.'),
 
   // Authentication
   f('httpAuthHeader', 'strings', '', 'Request header(s) to read auth tokens from; default Authorization.'),

@@ -2,6 +2,7 @@
 // boolean `-name` / `-name=false`, repeated or comma-separated array flags, and flags read
 // from the environment with -envflag.enable the way VictoriaMetrics' envflag does.
 import { FLAGS_BY_NAME, FLAG_DEFINITIONS, type FlagDefinition } from './definitions.ts';
+import { redactFlagValue } from '../observe/secrets.ts';
 import { parseBool, parseBytes, parseDuration, parseInteger, splitArrayValue } from './values.ts';
 
 export class FlagError extends Error {
@@ -129,9 +130,9 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     },
     entries() {
       return FLAG_DEFINITIONS.filter((d) => d.status !== 'planned').map((d) => {
-        const secret = d.kind === 'secret' || secretNames.has(d.name) || /password|authkey|license$|^pushmetrics\.(url|header)$/i.test(d.name);
+        const secret = d.kind === 'secret' || secretNames.has(d.name) || /^pushmetrics\.(url|header)$/i.test(d.name);
         const v = values.has(d.name) ? (values.get(d.name) as string[]).join(',') : d.default;
-        return { name: d.name, value: secret && v !== '' ? 'secret' : v, isSet: explicit.has(d.name) };
+        return { name: d.name, value: redactFlagValue(d.name, v, secret), isSet: explicit.has(d.name) };
       });
     },
   };

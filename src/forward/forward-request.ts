@@ -66,7 +66,7 @@ export class Forwarder {
         try { t = renderTarget(t, access); } catch (err) {
           set.release(backend);
           if (!(err instanceof JwtPlaceholderValueError)) throw err;
-          ctx.reason = REFUSALS.jwt_claim_unsafe.reason;
+          ctx.reason = err.unscoped ? REFUSALS.jwt_tenant_unscoped.reason : REFUSALS.jwt_claim_unsafe.reason;
           return this.#refuseUnsafeClaim(req, res, err);
         }
       }
@@ -92,6 +92,10 @@ export class Forwarder {
           this.#metrics.requestError('client_canceled');
           ctx.reason = 'client_canceled';
           return 499;
+        case 'invalid-request':
+          // A value from the client or its token that HTTP cannot carry: the request's fault, not the backend's.
+          stats.errors++;
+          return this.#refuse(ctx, 'bad_backend_request', `cannot build the backend request from this request: ${result.error.message}`);
         case 'filter-failed':
           // The backend is healthy; its answer just cannot be scoped to the tenant. Fail closed
           // without taking the backend out of rotation.
@@ -104,7 +108,8 @@ export class Forwarder {
             // As vmauth: a status listed for retries that cannot be retried (body too large to
             // resend, or retries disabled) is an error, not the backend's answer.
             stats.errors++;
-            return this.#refuse(ctx, 'backend_error_no_retry', `got response status code=${result.status} from ${safeUrl(t.display)}, but cannot retry the request at another backend, because the request body has been already consumed`);
+            this.#log.warn(`got response status code=${result.status} from ${safeUrl(t.display)}, but cannot retry the request at another backend, because the request body has been already consumed`, { user: user.logName });
+            return this.#refuse(ctx, 'backend_error_no_retry', `got response status code=${result.status} from the backend, but cannot retry the request at another backend, because the request body has been already consumed`);
           }
           stats.backendErrors++;
           set.markBroken(backend, Date.now(), `status ${result.status} (retry_status_codes)`); // as vmauth: skipped for -failTimeout like a failed backend
@@ -115,7 +120,9 @@ export class Forwarder {
           set.markBroken(backend, Date.now(), result.error.message);
           if (!canRetry) {
             stats.errors++;
-            return this.#refuse(ctx, 'backend_error_no_retry', `cannot proxy the request to ${safeUrl(t.display)}: ${result.error.message}`);
+            // The backend's address and path stay in the log; the client learns only that it failed.
+            this.#log.warn(`cannot proxy the request to ${safeUrl(t.display)}: ${result.error.message}`, { user: user.logName });
+            return this.#refuse(ctx, 'backend_error_no_retry', `cannot proxy the request to the backend: ${errCode(result.error) || 'request failed'}`);
           }
           this.#log.warn(`request to ${safeUrl(t.display)} failed: ${result.error.message}; retrying at another backend`, { user: user.logName });
           continue;

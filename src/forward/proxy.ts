@@ -27,7 +27,21 @@ export type AttemptResult =
   /** The client went away. */
   | { readonly kind: 'client-gone' }
   /** The backend answered, but a tenant response filter could not process the answer. */
-  | { readonly kind: 'filter-failed'; readonly error: Error };
+  | { readonly kind: 'filter-failed'; readonly error: Error }
+  /**
+   * Nothing was sent anywhere: the request could not be built from what the client (or its
+   * token) supplied, e.g. a header value HTTP cannot carry. The request's fault, not the backend's.
+   */
+  | { readonly kind: 'invalid-request'; readonly error: Error };
+
+/** Errors undici and node raise while validating a request before anything is sent. */
+const LOCAL_REQUEST_ERRORS: ReadonlySet<string> = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_INVALID_ARG_VALUE', 'ERR_UNESCAPED_CHARACTERS']);
+
+function failure(err: Error, sentNothing: boolean): AttemptResult {
+  const code = (err as { code?: unknown }).code;
+  if (sentNothing && typeof code === 'string' && LOCAL_REQUEST_ERRORS.has(code)) return { kind: 'invalid-request', error: err };
+  return { kind: 'failed', error: err };
+}
 
 export interface ResponseOptions {
   readonly responseHeaders: readonly HeaderOp[];
@@ -176,7 +190,7 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
           settle({ kind: 'responded', status, complete: false });
           return;
         }
-        settle({ kind: 'failed', error: err });
+        settle(failure(err, controller === null));
       },
     };
     try {
@@ -188,7 +202,7 @@ export function attempt(dispatcher: Dispatcher, out: OutgoingRequest, res: Serve
       if (servername !== undefined) opts.servername = servername;
       dispatcher.dispatch(opts, handler);
     } catch (err) {
-      settle({ kind: 'failed', error: err as Error });
+      settle(failure(err as Error, true));
     }
   });
 }

@@ -26,6 +26,8 @@ import { refuseGuarded } from '../authorize/guard-refusal.ts';
 import { Forwarder } from '../forward/forward-request.ts';
 import { resolveTenantDecision } from '../forward/tenant-lookup.ts';
 import { RequestIdentifier, type Identity, type JwtRefusal } from '../identify/identify-request.ts';
+import { InFlightRequests } from '../identify/in-flight.ts';
+import { realClientIp } from '../authorize/real-ip.ts';
 import { JwtPlaceholderValueError, renderHeaders } from '../identify/jwt/index.ts';
 import { Semaphore } from '../limit/semaphore.ts';
 import { UserRuntime } from '../limit/user-runtime.ts';
@@ -53,6 +55,8 @@ export class Gateway {
   readonly #global: Semaphore;
   readonly #identifier: RequestIdentifier;
   readonly #forwarder: Forwarder;
+  /** Requests in flight, closed when a reload leaves them without a user. */
+  readonly #inFlight: InFlightRequests;
   readonly #runtime = new WeakMap<CompiledUser, UserRuntime>();
   /** Per-user runtimes survive reloads when the user's metric identity is unchanged. */
   readonly #runtimeByKey = new Map<string, UserRuntime>();
@@ -68,6 +72,7 @@ export class Gateway {
     this.#log = log;
     this.#global = new Semaphore(opts.maxConcurrentRequests);
     this.#identifier = new RequestIdentifier(opts.authHeaderNames, (req, r) => this.#jwtRefused(req, r));
+    this.#inFlight = new InFlightRequests(opts.authHeaderNames);
     this.#forwarder = new Forwarder(opts, metrics, log, (req, res, err) => this.#refuseUnsafeClaim(req, res, err));
     metrics.gauge('vmauth_concurrent_requests_capacity', () => this.#global.capacity);
     metrics.gauge('vmauth_concurrent_requests_current', () => this.#global.current);
@@ -83,8 +88,10 @@ export class Gateway {
     const prev = this.#config;
     this.#config = next;
     prev.jwt?.authenticator.close();
+    void this.#inFlight.revalidate(next, this.#log);
     // Stops discovery of the old snapshot and returns its pool leases once its requests finish.
     for (const s of prev.backendSets) s.retire();
+    void this.#inFlight.revalidate(next, this.#log);
   }
 
   #prepare(config: CompiledConfig): void {
@@ -148,6 +155,7 @@ export class Gateway {
     stats.requests++;
     const onClose = () => { if (!res.writableFinished) ctx.gone.abort(); };
     res.once('close', onClose);
+    const untrack = this.#inFlight.track(ctx.req, ctx.user, () => { ctx.gone.abort(); res.destroy(); });
     const held: Held = { user: false, global: false, bytes: 0 };
     try {
       if (!this.#authorize(ctx)) return;
@@ -169,6 +177,7 @@ export class Gateway {
       if (held.global) this.#global.release();
       if (held.user) runtime.limit.release();
       if (held.bytes > 0) runtime.releaseBytes(held.bytes);
+      untrack();
       res.off('close', onClose);
       this.#observe(ctx);
     }
@@ -276,8 +285,8 @@ export class Gateway {
     } else {
       ctx.runtime.stats.errors++;
       const dump = user.dumpRequestOnErrors ? ' ' + debugInfo(req, target) : '';
-      if (user.dumpRequestOnErrors) this.#log.warn(`user ${user.logName} missing route for ${JSON.stringify(targetString(target))}${dump}`);
-      this.#refuse(ctx, 'missing_route', `missing route for ${JSON.stringify(targetString(target))}${dump}`);
+      if (user.dumpRequestOnErrors) this.#log.warn(`user ${user.logName} missing route for ${JSON.stringify(redactUri(targetString(target)))}${dump}`);
+      this.#refuse(ctx, 'missing_route', `missing route for ${JSON.stringify(redactUri(targetString(target)))}${dump}`);
       return false;
     }
     const route = ctx.route;
@@ -298,7 +307,7 @@ export class Gateway {
       } catch (err) {
         if (!(err instanceof JwtPlaceholderValueError)) throw err;
         ctx.status = this.#refuseUnsafeClaim(req, res, err);
-        ctx.reason = REFUSALS.jwt_claim_unsafe.reason;
+        ctx.reason = err.unscoped ? REFUSALS.jwt_tenant_unscoped.reason : REFUSALS.jwt_claim_unsafe.reason;
         return false;
       }
     }
@@ -412,19 +421,14 @@ export class Gateway {
   }
 
   #ipAllowed(filter: IpFilter, req: IncomingMessage): boolean {
-    let ip = clientIp(req);
-    const header = filter.realIpHeader ?? this.#opts.realIpHeader;
-    if (header !== null) {
-      const h = req.headers[header];
-      const v = Array.isArray(h) ? h[0] : h;
-      if (v !== undefined && v !== '') ip = (v.split(',')[0] as string).trim();
-    }
-    return filter.allows(ip);
+    const trusted = filter.trustedProxies ?? this.#opts.compile.trustedProxies ?? null;
+    return filter.allows(realClientIp(clientIp(req), req.headers, filter.realIpHeader ?? this.#opts.realIpHeader, trusted));
   }
 
   /** A claim value that would change the URL or a header line beyond its placeholder. */
   #refuseUnsafeClaim(req: IncomingMessage, res: ServerResponse, err: JwtPlaceholderValueError): number {
-    this.#log.warn(`JWT refused: ERR_JWT_CLAIM_UNSAFE: ${err.message}`, { remote_addr: clientAddr(req), request_uri: redactUri(req.url ?? '') });
+    this.#log.warn(`JWT refused: ${err.unscoped ? 'ERR_JWT_TENANT_UNSCOPED' : 'ERR_JWT_CLAIM_UNSAFE'}: ${err.message}`, { remote_addr: clientAddr(req), request_uri: redactUri(req.url ?? '') });
+    if (err.unscoped) return refuse(res, this.#metrics, 'jwt_tenant_unscoped', `the token's vm_access names no tenant for ${err.placeholder}`);
     return refuse(res, this.#metrics, 'jwt_claim_unsafe', "the token's vm_access claim cannot be used for this request");
   }
 

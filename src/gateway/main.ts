@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { CompileDefaults } from '../config/compile.ts';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
+import { TrustedProxies } from '../authorize/real-ip.ts';
 import { FlagError, parseFlags, usageText, type ParsedFlags } from '../flags/parse.ts';
 import { closeAllDispatchers } from '../forward/dispatchers.ts';
 import { configureLoginGuard, type LoginGuardOptions } from '../identify/login-guard.ts';
@@ -21,7 +22,11 @@ import type { TenantDefaults } from '../authorize/route-guard.ts';
 import { startServing, type LoadedConfig, type ServeContext } from './serve.ts';
 
 export function compileDefaultsFromFlags(f: ParsedFlags): CompileDefaults {
+  const authHeaders = f.strings('httpAuthHeader').filter((s) => s !== '').map((s) => s.toLowerCase());
   return {
+    credentialHeaders: authHeaders.length > 0 ? authHeaders : ['authorization'],
+    trustedProxies: trustedProxiesFlag(f),
+    metricsProtected: f.string('metricsAuthKey') !== '' || f.string('httpAuth.username') !== '',
     retryStatusCodes: f.ints('retryStatusCodes'),
     loadBalancingPolicy: f.string('loadBalancingPolicy'),
     mergeQueryArgs: f.strings('mergeQueryArgs').filter((s) => s !== ''),
@@ -46,6 +51,20 @@ export function compileDefaultsFromFlags(f: ParsedFlags): CompileDefaults {
       maxConnsPerBackend: 0,
     },
   };
+}
+
+function trustedProxiesFlag(f: ParsedFlags): TrustedProxies | null {
+  const list = f.strings('httpRealIPTrustedProxies').filter((s) => s !== '');
+  let trusted: TrustedProxies | null = null;
+  try {
+    trusted = list.length > 0 ? new TrustedProxies(list) : null;
+  } catch (err) {
+    throw new FlagError(`invalid -httpRealIPTrustedProxies: ${(err as Error).message}`);
+  }
+  if (f.string('httpRealIPHeader') !== '' && trusted === null) {
+    throw new FlagError('-httpRealIPHeader needs -httpRealIPTrustedProxies: the IPs/CIDRs of the proxies that set the header; from anyone else it would be the client\'s own claim');
+  }
+  return trusted;
 }
 
 function gatewayOptions(f: ParsedFlags, compile: CompileDefaults): GatewayOptions {
@@ -163,7 +182,13 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
 
   const source = flags.string('auth.config');
   if (source === '') { log.error('missing required `-auth.config` command-line flag'); return 1; }
-  const compile = { ...compileDefaultsFromFlags(flags), jwtLogger: log };
+  let compile: CompileDefaults;
+  try {
+    compile = { ...compileDefaultsFromFlags(flags), jwtLogger: log };
+  } catch (err) {
+    if (err instanceof FlagError) { process.stderr.write(`${err.message}\n`); return err.exitCode; }
+    throw err;
+  }
   const opts = gatewayOptions(flags, compile);
   for (const h of opts.authHeaderNames) httpAuthHeaders.add(h);
 

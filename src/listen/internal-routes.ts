@@ -3,11 +3,10 @@
 // -reloadAuthKey / -flagsAuthKey, /-/reload and /flags answer only loopback clients.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { normalizeIp } from '../authorize/ip-filter.ts';
+import { clientIp } from './client-address.ts';
 import { parseQuery } from '../lib/go-url.ts';
 import type { Metrics } from '../observe/metrics.ts';
 import { sendText } from '../gateway/respond.ts';
-import { clientIp } from './client-address.ts';
 import type { ExplainInput, Explanation } from '../explain/explain-request.ts';
 import { renderExplanation } from '../explain/render.ts';
 import { escapeHtml, page, STATUS_CSP } from '../observe/status-page.ts';
@@ -38,8 +37,12 @@ function keyMatches(given: string | undefined, expected: string): boolean {
   return given !== undefined && timingSafeEqual(digest(given), digest(expected));
 }
 
+/**
+ * The client's address as the PROXY protocol header gave it, not the TCP peer: behind a
+ * same-host proxy every connection comes from loopback.
+ */
 function isLoopback(req: IncomingMessage): boolean {
-  const ip = normalizeIp(req.socket.remoteAddress ?? '') ?? '';
+  const ip = clientIp(req);
   return ip === '::1' || ip.startsWith('127.');
 }
 

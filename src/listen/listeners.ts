@@ -56,6 +56,9 @@ export async function openListener(flags: ParsedFlags, addrText: string, index: 
       mtls,
       mtlsCaFile: pick(flags.strings('mtlsCAFile'), index, ''),
     };
+    // Without a CA file node would verify client certificates against its public root store, so a
+    // certificate any public CA issued for a matching name would identify an mtls user.
+    if (mtls && t.mtlsCaFile === '') throw new Error(`-mtls on ${addrText} needs -mtlsCAFile: client certificates are never verified against the system's public roots`);
     if (useProxy) {
       // Behind a PROXY header tenantgate runs the TLS layer itself (see tlsAfterProxyHeader).
       const state = { context: createSecureContext(tlsServerOptions(t)), mtls };

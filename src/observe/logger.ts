@@ -3,6 +3,7 @@
 // `-loggerFormat=json` writes one JSON object per line. Writes are synchronous: log lines are
 // rare off the hot path, and a crash must not lose the line that explains it.
 import { writeSync } from 'node:fs';
+import { redactUrlsIn } from './secrets.ts';
 
 export type LogLevel = 'info' | 'warn' | 'error' | 'fatal';
 const RANK: Record<LogLevel, number> = { info: 0, warn: 1, error: 2, fatal: 3 };
@@ -74,7 +75,11 @@ export class Logger {
     this.#write(level, msg, fields);
   }
 
-  #write(level: LogLevel, msg: string, fields?: Readonly<Record<string, unknown>>): void {
+  #write(level: LogLevel, rawMsg: string, rawFields?: Readonly<Record<string, unknown>>): void {
+    // Last line of defence: a URL anywhere in a message (a config URL, a backend URL in an
+    // error) never shows its password or secret query args.
+    const msg = redactUrlsIn(rawMsg);
+    const fields = rawFields === undefined ? undefined : redactFields(rawFields);
     let line: string;
     if (this.#json) {
       line = JSON.stringify({ ...(this.#ts ? { ts: new Date().toISOString() } : {}), level, caller: 'tenantgate', msg, ...fields });
@@ -89,6 +94,12 @@ export class Logger {
   info(msg: string, fields?: Readonly<Record<string, unknown>>): void { this.log('info', msg, fields); }
   warn(msg: string, fields?: Readonly<Record<string, unknown>>): void { this.log('warn', msg, fields); }
   error(msg: string, fields?: Readonly<Record<string, unknown>>): void { this.log('error', msg, fields); }
+}
+
+function redactFields(fields: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = typeof v === 'string' && v.includes('://') ? redactUrlsIn(v) : v;
+  return out;
 }
 
 /** `key="value" key2=3` with Go %q-style quoting for strings. */

@@ -16,6 +16,10 @@ export interface Gateway {
   readonly internalUrl: string | null;
   /** Rewrites the config file (for reload tests). */
   writeConfig(yaml: string): void;
+  /** Adds a value (a client credential, a flag secret) that must never appear in the logs either. */
+  addSecret(secret: string): void;
+  /** The configured and added secrets found in `text` (e.g. a /metrics or /flags body, an error body). */
+  secretsIn(text: string): string[];
   stop(): Promise<number | string | null>;
 }
 
@@ -36,6 +40,7 @@ export interface GatewayStartOptions {
 export async function startGateway(configYaml: string, opts: GatewayStartOptions = {}): Promise<Gateway> {
   const secrets = new Set<string>();
   collectSecrets(configYaml, secrets);
+  for (const f of opts.flags ?? []) collectFlagSecrets(f, secrets);
   const dir = tempDir('tenantgate-gw-');
   const configPath = join(dir.path, 'auth.yml');
   writeFileSync(configPath, configYaml);
@@ -60,6 +65,8 @@ export async function startGateway(configYaml: string, opts: GatewayStartOptions
     configPath,
     internalUrl,
     writeConfig: (yaml) => { collectSecrets(yaml, secrets); writeFileSync(configPath, yaml); },
+    addSecret: (secret) => { if (secret.length >= 6) secrets.add(secret); },
+    secretsIn: (text) => [...secrets].filter((s) => text.includes(s)),
     async stop() {
       const code = await proc.stop();
       dir.remove();
@@ -76,6 +83,27 @@ export async function startGateway(configYaml: string, opts: GatewayStartOptions
 export const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 const SECRET_KEYS = new Set(['password', 'bearer_token', 'auth_token', 'password_hash']);
+/** Header and query arg names whose values are secrets (a sample of the gateway's masking list). */
+const SECRET_NAME = /(^|[-_.])(authorization|token|password|passwd|secret|api[-_]?key|auth[-_]?key|authkey|jwt|session[-_]?id|sessionid|key|signature)$/i;
+
+/** The password of `user:password@` and secret query args of a URL. */
+function urlSecrets(text: string, into: Set<string>): void {
+  for (const m of text.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi)) {
+    let u: URL;
+    try { u = new URL(m[0]); } catch { continue; }
+    if (u.password.length >= 6) into.add(decodeURIComponent(u.password));
+    for (const [k, v] of u.searchParams) if (SECRET_NAME.test(k) && v.length >= 6) into.add(v);
+  }
+}
+
+/** Secret values given as flags: declared secret flags and URLs with credentials. */
+function collectFlagSecrets(flag: string, into: Set<string>): void {
+  const m = /^--?([^=]+)=(.*)$/.exec(flag);
+  if (m === null) return;
+  const [, name, value] = m as unknown as [string, string, string];
+  if (/(authkey|password|license)$/i.test(name) && value.length >= 6 && !value.startsWith('file://')) into.add(value);
+  urlSecrets(value, into);
+}
 
 /** Secret values of a config (long enough not to match by accident), for the log check. */
 function collectSecrets(yaml: string, into: Set<string>): void {
@@ -84,8 +112,14 @@ function collectSecrets(yaml: string, into: Set<string>): void {
   const walk = (v: unknown, key: string) => {
     if (typeof v === 'string') {
       if (SECRET_KEYS.has(key) && v.length >= 6) into.add(v);
-      const auth = /^authorization:\s*(.+)$/i.exec(v);
-      if (key === 'headers' && auth !== null && (auth[1] as string).length >= 6) into.add(auth[1] as string);
+      const header = /^([^:\s]+):\s*(.+)$/.exec(v);
+      if (key === 'headers' && header !== null && SECRET_NAME.test(header[1] as string) && (header[2] as string).length >= 6) {
+        into.add(header[2] as string);
+        // `Authorization: Bearer x` / `Basic x`: the credential part on its own too
+        const cred = /^(?:Bearer|Basic|Token)\s+(\S{6,})$/i.exec(header[2] as string);
+        if (cred !== null) into.add(cred[1] as string);
+      }
+      if (key === 'url_prefix' || key === 'default_url') urlSecrets(v, into);
     } else if (Array.isArray(v)) {
       for (const x of v) walk(x, key);
     } else if (v !== null && typeof v === 'object') {

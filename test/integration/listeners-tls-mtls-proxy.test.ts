@@ -168,7 +168,7 @@ users:
   ip_filters:
     allow_list: ["10.0.0.0/8"]
     real_ip_header: X-Real-IP
-`, { flags: ['-httpRealIPHeader=X-Forwarded-For'] });
+`, { flags: ['-httpRealIPHeader=X-Forwarded-For', '-httpRealIPTrustedProxies=127.0.0.1'] });
   });
   after(async () => { await gw?.stop(); });
 
@@ -181,9 +181,15 @@ users:
     assert.equal(await call({}), 403, 'without the header the TCP peer (127.0.0.1) is filtered');
   });
 
-  test('the global filter reads -httpRealIPHeader (first X-Forwarded-For entry)', async () => {
+  test('the global filter reads -httpRealIPHeader (right-most hop that is not a trusted proxy)', async () => {
     assert.equal(await call({ 'x-real-ip': '10.1.1.1', 'x-forwarded-for': '10.0.0.42, 127.0.0.1' }), 403);
     assert.equal(await call({ 'x-real-ip': '10.1.1.1', 'x-forwarded-for': '10.0.0.7' }), 200);
+  });
+
+  test('a client-written left-most X-Forwarded-For entry does not pass an allow_list (the proxy appended the real address)', async () => {
+    // As nginx/ALB/Envoy forward it: the client sent "10.9.9.9", the proxy appended what it saw.
+    assert.equal(await call({ 'x-real-ip': '10.1.1.1', 'x-forwarded-for': '10.0.0.42, 198.51.100.7' }), 200, 'the denied entry was written by the client');
+    assert.equal(await call({ 'x-real-ip': '10.9.9.9, 198.51.100.7' }), 403, 'the user filter judges 198.51.100.7, not the forged 10.9.9.9');
   });
 });
 

@@ -38,6 +38,9 @@ function view(r: Received | undefined) {
     // default), and the vm-target-url debug header is no longer sent (it exposed backend URLs).
     // proxy-behaviour.test.ts checks the current behaviour of each.
     if (k === 'host' || k === 'user-agent' || k === 'vm-target-url') continue;
+    // Deliberately different: vmauth forwards the client's Authorization; tenantgate keeps
+    // credentials it consumed (unless the route sets forward_credentials). Asserted below.
+    if (k === 'authorization') continue;
     headers[k] = headers[k] === undefined ? r.rawHeaders[i + 1] as string : `${headers[k]}, ${r.rawHeaders[i + 1] as string}`;
   }
   return { method: r.method, url: r.url, headers: Object.fromEntries(Object.entries(headers).sort()), body: r.body };
@@ -87,5 +90,8 @@ for (const c of cases) {
     const fromTenantgate = view(backend.received[backend.received.length - 1]);
     assert.equal(r2.status, r1.status);
     assert.deepEqual(fromTenantgate, fromVmauth);
+    const auth = (i: number) => backend.received[backend.received.length - i]?.headers['authorization'];
+    assert.equal(auth(2), c.headers['authorization'], 'vmauth forwards the credential');
+    assert.equal(auth(1), undefined, 'tenantgate does not');
   });
 }

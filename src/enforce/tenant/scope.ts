@@ -80,16 +80,17 @@ export function logsScope(cfg: TenantConfig, access: VmAccess | null): LogsScope
   const logs = cfg.logs;
   let accountId = logs?.accountId ?? null;
   let projectId = logs?.projectId ?? null;
-  if (access !== null) {
-    // vm_access cannot tell "0" from "not set", so a token's 0 defers to the configuration.
-    if (accountId !== null && access.logsAccountId !== 0 && access.logsAccountId !== accountId) {
+  if (access !== null && access.logsTenantGiven) {
+    // A token that names a logs tenant must name this user's (when the configuration fixes one);
+    // a token without logs_account_id adds nothing, so it never lands in tenant 0 by default.
+    if (accountId !== null && access.logsAccountId !== accountId) {
       throw new TenantRefused(403, 'tenant_claims_conflict', "the token's logs_account_id differs from this user's configured logs.account_id");
     }
-    if (projectId !== null && access.logsProjectId !== 0 && access.logsProjectId !== projectId) {
+    if (projectId !== null && access.logsProjectGiven && access.logsProjectId !== projectId) {
       throw new TenantRefused(403, 'tenant_claims_conflict', "the token's logs_project_id differs from this user's configured logs.project_id");
     }
     accountId ??= access.logsAccountId;
-    projectId ??= access.logsProjectId;
+    if (access.logsProjectGiven) projectId ??= access.logsProjectId;
   }
   if (accountId === null) throw new TenantRefused(403, 'tenant_unscoped', 'no VictoriaLogs tenant applies to this request (set tenant.logs.account_id, or use a token with logs_account_id)');
   return {

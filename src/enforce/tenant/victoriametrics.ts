@@ -47,7 +47,7 @@ export function checkCluster(ep: Endpoint, cfg: TenantConfig, req: TenantRequest
   if (ep.cluster === 'multitenant') throw new TenantRefused(403, 'tenant_cluster_path', 'multitenant paths read every tenant and are refused');
   const want: ClusterTenant[] = [];
   if (cfg.clusterTenant !== null) want.push(cfg.clusterTenant);
-  if (req.access !== null) want.push({ accountId: req.access.metricsAccountId, projectId: req.access.metricsProjectId });
+  if (req.access !== null && req.access.metricsTenantGiven) want.push({ accountId: req.access.metricsAccountId, projectId: req.access.metricsProjectId });
   if (want.length === 0) {
     throw new TenantRefused(403, 'tenant_cluster_path',
       'the path names a VictoriaMetrics cluster tenant, which a client may not choose; put the tenant in url_prefix (or set tenant.cluster_tenant)');

@@ -14,6 +14,7 @@ import type { JwtLogger } from './logger.ts';
 import { createOidcKeySource, DEFAULT_OIDC_TIMINGS, type OidcKeySource, type OidcTimings } from './oidc-key-source.ts';
 import { checkAudience, checkIssuer, checkTimeClaims, parseToken, type ParsedToken } from './token.ts';
 import { selectKeys, verifyWithKeys } from './verify-signature.ts';
+import type { VerificationKey } from './keys.ts';
 import { parseVmAccess, type VmAccess, type VmAccessParse } from './vm-access.ts';
 
 export interface JwtSectionInput {
@@ -70,8 +71,9 @@ const DEFAULT_SKEW_SECONDS = 30;
 /**
  * Verified tokens are remembered so a dashboard's repeated token does not pay for a signature
  * check on every request (RS256 verification was ~40% of a JWT request's CPU). An entry never
- * outlives the token's `exp` and lives at most VERIFIED_TTL_MS, so a key withdrawn at the
- * provider stops working within that time; only successes are stored, keyed by SHA-256.
+ * outlives the token's `exp`, lives at most VERIFIED_TTL_MS, and is dropped as soon as the
+ * section's key set was refreshed, so a key withdrawn at the provider stops working at the next
+ * refresh (see OidcTimings.refreshIntervalMs); only successes are stored, keyed by SHA-256.
  */
 const VERIFIED_TTL_MS = 30_000;
 const VERIFIED_MAX = 10_000;
@@ -122,7 +124,7 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
       if (s.oidc !== undefined) {
         let src = oidcSources.get(s.oidc.issuer);
         if (src === undefined) {
-          src = createOidcKeySource(s.oidc.issuer, { fetch: fetchFn, logger, timings });
+          src = createOidcKeySource(s.oidc.issuer, { fetch: fetchFn, logger, timings, jwksHosts: s.oidc.jwks_hosts ?? [] });
           oidcSources.set(s.oidc.issuer, src);
         }
         keys = src;
@@ -206,7 +208,7 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
     return { ok: true, index: s.index, name: s.name, claims: token.claims, access };
   }
 
-  const verified = new Map<string, { readonly result: JwtResult; readonly until: number }>();
+  const verified = new Map<string, { readonly result: JwtResult; readonly until: number; readonly source: KeySource; readonly keys: readonly VerificationKey[] }>();
   return {
     async authenticate(compact: string): Promise<JwtResult> {
       const nowMs = now();
@@ -214,7 +216,8 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
       if (cacheKey !== null) {
         const hit = verified.get(cacheKey);
         if (hit !== undefined) {
-          if (hit.until > nowMs) return hit.result;
+          // A refreshed key set may have withdrawn the key that verified this token: check again.
+          if (hit.until > nowMs && hit.source.keys() === hit.keys) return hit.result;
           verified.delete(cacheKey);
         }
       }
@@ -239,7 +242,7 @@ export function createJwtAuthenticator(sections: readonly JwtSectionInput[], opt
           const until = Math.min(typeof exp === 'number' ? exp * 1000 : 0, nowMs + VERIFIED_TTL_MS);
           if (cacheKey !== null && until > nowMs) {
             if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
-            verified.set(cacheKey, { result, until });
+            verified.set(cacheKey, { result, until, source: s.keys, keys: s.keys.keys() });
           }
           return result;
         }

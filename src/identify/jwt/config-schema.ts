@@ -35,7 +35,7 @@ export const jwtSectionSchema = z
     public_keys: z.array(nonEmptyString).optional(),
     public_key_files: z.array(nonEmptyString).optional(),
     skip_verify: z.boolean().optional(),
-    oidc: z.strictObject({ issuer: nonEmptyString }).optional(),
+    oidc: z.strictObject({ issuer: nonEmptyString, jwks_hosts: z.array(nonEmptyString).optional() }).optional(),
     // YAML turns `vm_access.metrics_account_id: 1` into a number; vmauth reads it as the string "1".
     match_claims: z.record(nonEmptyString, z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v))).optional(),
     default_vm_access_claim: defaultVmAccessSchema.optional(),

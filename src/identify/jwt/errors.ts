@@ -66,10 +66,13 @@ export class JwtPlaceholderConfigError extends Error {
 export class JwtPlaceholderValueError extends Error {
   readonly code = 'ERR_JWT_PLACEHOLDER_VALUE';
   readonly placeholder: string;
-  constructor(placeholder: string, message: string) {
+  /** The token does not name the tenant this placeholder needs (refused as tenant_unscoped). */
+  readonly unscoped: boolean;
+  constructor(placeholder: string, message: string, unscoped = false) {
     super(`${placeholder}: ${message}`);
     this.name = 'JwtPlaceholderValueError';
     this.placeholder = placeholder;
+    this.unscoped = unscoped;
   }
 }
 

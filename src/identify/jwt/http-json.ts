@@ -1,5 +1,6 @@
 // A bounded GET for small JSON documents (OIDC discovery, JWKS): time limit, size limit,
-// no credentials, and errors that name the URL and what went wrong.
+// no credentials, no redirects (the URLs are pinned to the issuer), and errors that name the URL
+// and what went wrong.
 
 export interface HttpJsonOptions {
   readonly fetch: typeof fetch;
@@ -11,7 +12,7 @@ export interface HttpJsonOptions {
 export async function getJson(url: string, opts: HttpJsonOptions): Promise<unknown> {
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = opts.signal === undefined ? timeout : AbortSignal.any([timeout, opts.signal]);
-  const init: RequestInit = { method: 'GET', headers: { accept: 'application/json' }, signal, redirect: 'follow' };
+  const init: RequestInit = { method: 'GET', headers: { accept: 'application/json' }, signal, redirect: 'error' };
   let res: Response;
   try {
     res = await opts.fetch(url, init);

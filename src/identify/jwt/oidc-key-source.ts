@@ -2,13 +2,21 @@
 // `jwks_uri`, whose keys are loaded at start, every `refreshIntervalMs`, sooner after a failure,
 // and on demand when a token names an unknown `kid` (throttled). A failed refresh never drops
 // the keys already known: a provider outage must not lock everybody out.
+//
+// Trust is pinned to the issuer: the discovered `jwks_uri` must be on the issuer's host (or a
+// host listed in `oidc.jwks_hosts`) over https when the issuer is https, and no redirect is
+// followed, so whoever can influence the discovery document cannot point key loading at
+// another server (an SSRF, or keys of their choosing).
 import { getJson } from './http-json.ts';
 import { importJwk, type VerificationKey } from './keys.ts';
 import type { KeySource } from './key-source.ts';
 import type { JwtLogger } from './logger.ts';
 
 export interface OidcTimings {
-  /** Regular refresh period. Default 5 minutes (as vmauth). */
+  /**
+   * Regular refresh period. Default 60 seconds (vmauth: 5 minutes): a key withdrawn from the
+   * JWKS stops verifying tokens, cached ones included, within this period plus 10% jitter.
+   */
   readonly refreshIntervalMs: number;
   /** Retry period after a failed refresh. Default 10 seconds (as vmauth). */
   readonly retryIntervalMs: number;
@@ -19,7 +27,7 @@ export interface OidcTimings {
 }
 
 export const DEFAULT_OIDC_TIMINGS: OidcTimings = Object.freeze({
-  refreshIntervalMs: 5 * 60_000,
+  refreshIntervalMs: 60_000,
   retryIntervalMs: 10_000,
   unknownKidMinIntervalMs: 10_000,
   requestTimeoutMs: 5_000,
@@ -35,7 +43,27 @@ export interface OidcKeySource extends KeySource {
   readonly issuer: string;
 }
 
-export function createOidcKeySource(issuer: string, deps: { fetch: typeof fetch; logger: JwtLogger; timings: OidcTimings }): OidcKeySource {
+/** Throws when `jwksUri` is not on the issuer's host (or an allowed one) over the issuer's scheme. */
+export function checkJwksUri(issuer: string, jwksUri: string, allowedHosts: readonly string[] = []): void {
+  let iss: URL;
+  let jwks: URL;
+  try {
+    iss = new URL(issuer);
+    jwks = new URL(jwksUri);
+  } catch {
+    throw new Error(`discovery jwks_uri ${JSON.stringify(jwksUri)} is not a valid URL`);
+  }
+  if (jwks.protocol !== 'https:' && !(iss.protocol === 'http:' && jwks.protocol === 'http:')) {
+    throw new Error(`discovery jwks_uri ${JSON.stringify(jwksUri)} must use https like the issuer`);
+  }
+  if (jwks.username !== '' || jwks.password !== '') throw new Error('discovery jwks_uri must not carry credentials');
+  const sameHost = jwks.hostname === iss.hostname && (iss.protocol === 'https:' || jwks.port === iss.port);
+  if (!sameHost && !allowedHosts.includes(jwks.hostname)) {
+    throw new Error(`discovery jwks_uri host ${JSON.stringify(jwks.host)} is not the issuer's host ${JSON.stringify(iss.host)}; list it in oidc.jwks_hosts if the provider really serves its keys there`);
+  }
+}
+
+export function createOidcKeySource(issuer: string, deps: { fetch: typeof fetch; logger: JwtLogger; timings: OidcTimings; jwksHosts?: readonly string[] }): OidcKeySource {
   const { logger, timings } = deps;
   let keys: readonly VerificationKey[] = Object.freeze([]);
   let inflight: Promise<void> | undefined;
@@ -54,6 +82,7 @@ export function createOidcKeySource(issuer: string, deps: { fetch: typeof fetch;
     if (doc['issuer'] !== issuer) throw new Error(`discovery issuer ${JSON.stringify(doc['issuer'])} is not the configured issuer`);
     const jwksUri = doc['jwks_uri'];
     if (typeof jwksUri !== 'string' || !/^https?:\/\//i.test(jwksUri)) throw new Error('discovery document has no http(s) jwks_uri');
+    checkJwksUri(issuer, jwksUri, deps.jwksHosts);
     const jwks = await getJson(jwksUri, httpOpts);
     const list = typeof jwks === 'object' && jwks !== null ? (jwks as Record<string, unknown>)['keys'] : undefined;
     if (!Array.isArray(list)) throw new Error(`${jwksUri}: not a JWKS (no "keys" array)`);

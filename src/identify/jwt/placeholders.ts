@@ -40,7 +40,17 @@ const KNOWN: ReadonlySet<string> = new Set(PLACEHOLDERS);
 const IN_PATH: ReadonlySet<string> = new Set(PATH_PLACEHOLDERS);
 const SUPPORTED = PLACEHOLDERS.join(', ');
 
+/** Tenant ids are never defaulted: a placeholder for a tenant the token does not name refuses the request. */
+function requireTenant(access: VmAccess, ph: Placeholder): void {
+  const metrics = ph === '{{.MetricsTenant}}' || ph === '{{.MetricsAccountID}}' || ph === '{{.MetricsProjectID}}';
+  const logs = ph === '{{.LogsAccountID}}' || ph === '{{.LogsProjectID}}';
+  if ((metrics && !access.metricsTenantGiven) || (logs && !access.logsTenantGiven)) {
+    throw new JwtPlaceholderValueError(ph, `the token's vm_access does not set ${metrics ? 'metrics_account_id' : 'logs_account_id'}; refusing to default the tenant to 0`, true);
+  }
+}
+
 function values(access: VmAccess, ph: Placeholder): readonly string[] {
+  requireTenant(access, ph);
   switch (ph) {
     case '{{.MetricsTenant}}': return [`${access.metricsAccountId}:${access.metricsProjectId}`];
     case '{{.MetricsAccountID}}': return [String(access.metricsAccountId)];
@@ -248,7 +258,9 @@ export function compileHeaders(headers: readonly (string | readonly [string, str
   return Object.freeze({ hasPlaceholders: out.some((h) => 'placeholder' in h), headers: Object.freeze(out) });
 }
 
-const HEADER_FORBIDDEN = /[\u0000-\u001f\u007f]/;
+// Control characters could split the header line; characters beyond Latin-1 cannot be sent in
+// an HTTP/1.1 header at all, and building the request would fail at the gateway, not the backend.
+const HEADER_FORBIDDEN = /[\u0000-\u001f\u007f]|[^\u0000-\u00ff]/;
 
 /**
  * `[name, value]` for every configured header, in order. List placeholders are joined with ",".
@@ -261,7 +273,7 @@ export function renderHeaders(compiled: CompiledHeaders, access: VmAccess): [str
     if ('value' in h) return [h.name, h.value];
     const list = values(access, h.placeholder);
     for (const v of list) {
-      if (HEADER_FORBIDDEN.test(v)) throw new JwtPlaceholderValueError(h.placeholder, 'value contains a control character; refusing to put it in a header');
+      if (HEADER_FORBIDDEN.test(v)) throw new JwtPlaceholderValueError(h.placeholder, 'value contains a control character or a character outside Latin-1; refusing to put it in a header');
     }
     return [h.name, list.join(',')];
   });

@@ -15,6 +15,14 @@ export interface VmAccess {
   readonly logsProjectId: number;
   readonly logsExtraFilters: readonly string[];
   readonly logsExtraStreamFilters: readonly string[];
+  /**
+   * Whether the claim named a metrics tenant (`metrics_account_id` or `tenant_id`) / a logs tenant
+   * (`logs_account_id`). The ids read 0 when absent (vmauth's placeholder value), but an absent
+   * tenant never scopes a request: enforcement and tenant placeholders refuse it.
+   */
+  readonly metricsTenantGiven: boolean;
+  readonly logsTenantGiven: boolean;
+  readonly logsProjectGiven: boolean;
   /** vmgateway's `mode`: 0 (or 3) full, 1 read, 2 write. vmauth-format claims are always `full`. */
   readonly mode: VmAccessMode;
   /** Where the values came from: the token's claim or the section's `default_vm_access_claim`. */
@@ -91,6 +99,7 @@ function normalise(obj: Record<string, unknown>, source: VmAccess['source']): Vm
   }
 
   let metricsAccountId = uint32(obj, 'metrics_account_id', '');
+  let metricsTenantGiven = metricsAccountId !== undefined;
   let metricsProjectId = uint32(obj, 'metrics_project_id', '');
   let metricsExtraLabels = stringList(obj, 'metrics_extra_labels')?.map((p, i) => labelPair(p, `metrics_extra_labels[${i}]`));
   let metricsExtraFilters = stringList(obj, 'metrics_extra_filters');
@@ -102,7 +111,9 @@ function normalise(obj: Record<string, unknown>, source: VmAccess['source']): Vm
     for (const key of Object.keys(tenant)) {
       if (key !== 'account_id' && key !== 'project_id') throw new VmAccessInvalid(`tenant_id: unknown field ${JSON.stringify(key)}`);
     }
-    const accountId = uint32(tenant, 'account_id', 'tenant_id.') ?? 0;
+    const givenAccount = uint32(tenant, 'account_id', 'tenant_id.');
+    metricsTenantGiven ||= givenAccount !== undefined;
+    const accountId = givenAccount ?? 0;
     const projectId = uint32(tenant, 'project_id', 'tenant_id.') ?? 0;
     if ((metricsAccountId !== undefined && metricsAccountId !== accountId) || (metricsProjectId !== undefined && metricsProjectId !== projectId)) {
       throw new VmAccessInvalid('tenant_id disagrees with metrics_account_id/metrics_project_id');
@@ -124,14 +135,19 @@ function normalise(obj: Record<string, unknown>, source: VmAccess['source']): Vm
     metricsExtraFilters = stringList(obj, 'extra_filters');
   }
   const mode = Object.hasOwn(obj, 'mode') ? parseMode(obj['mode']) : 'full';
+  const logsAccountId = uint32(obj, 'logs_account_id', '');
+  const logsProjectId = uint32(obj, 'logs_project_id', '');
 
   return Object.freeze({
     metricsAccountId: metricsAccountId ?? 0,
     metricsProjectId: metricsProjectId ?? 0,
     metricsExtraLabels: freezeList(metricsExtraLabels),
     metricsExtraFilters: freezeList(metricsExtraFilters),
-    logsAccountId: uint32(obj, 'logs_account_id', '') ?? 0,
-    logsProjectId: uint32(obj, 'logs_project_id', '') ?? 0,
+    metricsTenantGiven,
+    logsTenantGiven: logsAccountId !== undefined,
+    logsProjectGiven: logsProjectId !== undefined,
+    logsAccountId: logsAccountId ?? 0,
+    logsProjectId: logsProjectId ?? 0,
     logsExtraFilters: freezeList(stringList(obj, 'logs_extra_filters')),
     logsExtraStreamFilters: freezeList(stringList(obj, 'logs_extra_stream_filters')),
     mode,

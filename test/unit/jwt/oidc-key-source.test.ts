@@ -240,3 +240,71 @@ test('an oversized JWKS document is refused', async () => {
     auth.close();
   }
 });
+
+test('a discovered jwks_uri on another host, over http under an https issuer, or with credentials is refused: no keys are fetched from it', async () => {
+  for (const jwksUri of ['https://attacker.test/certs', 'http://idp.test/realms/main/certs', 'https://user:pw@idp.test/certs', 'https://idp.test.attacker.test/certs']) {
+    const idp = fakeIdp([await jwkOf(rsa, 'k1')]);
+    idp.discovery = { issuer: ISSUER, jwks_uri: jwksUri };
+    const { auth, logger } = make(idp);
+    try {
+      await auth.ready();
+      assert.deepEqual(idp.calls, [`${ISSUER}/.well-known/openid-configuration`], `${jwksUri} must not be fetched`);
+      assert.equal(await code(auth, await sign({ ...ANY_ACCESS, iss: ISSUER }, { kid: 'k1' })), 'ERR_JWT_NO_KEYS');
+      assert.ok(logger.logs.some((l) => /jwks_uri/.test(JSON.stringify(l))), "the refusal is logged");
+    } finally {
+      auth.close();
+    }
+  }
+});
+
+test('a jwks_uri on another host is used only when listed in oidc.jwks_hosts', async () => {
+  const idp = fakeIdp([await jwkOf(rsa, 'k1')]);
+  idp.discovery = { issuer: ISSUER, jwks_uri: 'https://keys.idp-cdn.test/certs' };
+  const inner = idp.fetch;
+  idp.fetch = (async (input: string | URL | Request) => String(input) === 'https://keys.idp-cdn.test/certs' ? Response.json(idp.jwks) : inner(input)) as typeof fetch;
+  const { auth } = make(idp, [{ oidc: { issuer: ISSUER, jwks_hosts: ['keys.idp-cdn.test'] } }]);
+  try {
+    await auth.ready();
+    assert.equal(await code(auth, await sign({ ...ANY_ACCESS, iss: ISSUER }, { kid: 'k1' })), 'OK');
+  } finally {
+    auth.close();
+  }
+});
+
+test('discovery and JWKS requests never follow redirects', async () => {
+  let init: RequestInit | undefined;
+  const idp = fakeIdp([await jwkOf(rsa, 'k1')]);
+  const inner = idp.fetch;
+  idp.fetch = (async (input: string | URL | Request, i?: RequestInit) => { init = i; return inner(input); }) as typeof fetch;
+  const { auth } = make(idp);
+  try {
+    await auth.ready();
+    assert.equal(init?.redirect, 'error');
+  } finally {
+    auth.close();
+  }
+});
+
+test('a key withdrawn from the JWKS stops verifying at the next refresh, even for a token verified (and cached) before', async () => {
+  const idp = fakeIdp([await jwkOf(rsa, 'k1'), await jwkOf(rsa2, 'k2')]);
+  const { auth } = make(idp, [{ oidc: { issuer: ISSUER } }], { refreshIntervalMs: 50, retryIntervalMs: 50, unknownKidMinIntervalMs: 3_600_000 });
+  try {
+    await auth.ready();
+    const t1 = await sign({ ...ANY_ACCESS, iss: ISSUER }, { kid: 'k1' });
+    assert.equal(await code(auth, t1), 'OK');
+    idp.jwks = { keys: [await jwkOf(rsa2, 'k2')] };
+    // wait (bounded) for a refresh that has seen the new set
+    const before = idp.calls.length;
+    for (let i = 0; i < 100 && idp.calls.length < before + 2; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(idp.calls.length >= before + 2, 'a refresh ran');
+    assert.equal(await code(auth, t1), 'ERR_JWT_UNKNOWN_KID', 'the cached verification does not outlive the key');
+    assert.equal(await code(auth, await sign({ ...ANY_ACCESS, iss: ISSUER }, { kid: 'k2', key: rsa2 })), 'OK');
+  } finally {
+    auth.close();
+  }
+});
+
+test('the default refresh period bounds key withdrawal to about a minute', async () => {
+  const { DEFAULT_OIDC_TIMINGS } = await import('../../../src/identify/jwt/oidc-key-source.ts');
+  assert.ok(DEFAULT_OIDC_TIMINGS.refreshIntervalMs <= 60_000);
+});

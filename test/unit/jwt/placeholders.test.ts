@@ -100,7 +100,25 @@ test('URLs without placeholders render unchanged', () => {
 test('headers render scalars and comma-joined lists; literal headers pass through', () => {
   const c = compileHeaders(['AccountID: {{.LogsAccountID}}', 'ProjectID: {{.LogsProjectID}}', ['X-Stream', '{{.LogsExtraStreamFilters}}'], 'X-Static: yes']);
   assert.deepEqual(renderHeaders(c, full), [['AccountID', '3'], ['ProjectID', '4'], ['X-Stream', '{app="x"},{app="y"}'], ['X-Static', 'yes']]);
-  assert.deepEqual(renderHeaders(c, access({}))[2], ['X-Stream', '']);
+  assert.deepEqual(renderHeaders(compileHeaders([['X-Stream', '{{.LogsExtraStreamFilters}}']]), access({}))[0], ['X-Stream', '']);
+});
+
+test('a tenant placeholder for a tenant the token does not name is refused, never rendered as 0', () => {
+  const metricsOnly = access({ metrics_account_id: 7, metrics_extra_labels: ['team=a'] });
+  for (const h of ['AccountID: {{.LogsAccountID}}', 'ProjectID: {{.LogsProjectID}}']) {
+    assert.throws(() => renderHeaders(compileHeaders([h]), metricsOnly), (e: unknown) => e instanceof JwtPlaceholderValueError && e.unscoped && /logs_account_id/.test(e.message), h);
+  }
+  assert.throws(() => renderUrlPrefix(compileUrlPrefix('http://vmselect:8481/select/{{.MetricsTenant}}/prometheus/'), access({ logs_account_id: 1 })),
+    (e: unknown) => e instanceof JwtPlaceholderValueError && e.unscoped);
+  assert.deepEqual(renderHeaders(compileHeaders(['AccountID: {{.LogsAccountID}}']), access({ logs_account_id: 0 })), [['AccountID', '0']], 'an explicit 0 is a tenant');
+});
+
+test('a claim value outside Latin-1 is refused before it reaches a header (HTTP/1.1 cannot carry it)', () => {
+  const c = compileHeaders(['X-Filters: {{.LogsExtraFilters}}']);
+  for (const v of ['{"app":"caf\u20ac"}', '{"app":"\u{1F600}"}']) {
+    assert.throws(() => renderHeaders(c, access({ logs_account_id: 1, logs_extra_filters: [v] })), (e: unknown) => e instanceof JwtPlaceholderValueError && !e.unscoped && /Latin-1/.test(e.message));
+  }
+  assert.deepEqual(renderHeaders(c, access({ logs_account_id: 1, logs_extra_filters: ['{"app":"caf\u00e9"}'] })), [['X-Filters', '{"app":"caf\u00e9"}']], 'Latin-1 is fine');
 });
 
 // ---- injection ---------------------------------------------------------------------------

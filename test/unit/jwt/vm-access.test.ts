@@ -31,6 +31,7 @@ test('vmauth format is normalised field by field', () => {
   assert.deepEqual({ ...a }, {
     metricsAccountId: 1, metricsProjectId: 2, metricsExtraLabels: ['dev=team', 'env=prod'], metricsExtraFilters: ['{env=~"prod|dev",team!="test"}'],
     logsAccountId: 2, logsProjectId: 3, logsExtraFilters: ['{"namespace":"my-app","env":"prod"}'], logsExtraStreamFilters: [], mode: 'full', source: 'token',
+    metricsTenantGiven: true, logsTenantGiven: true, logsProjectGiven: true,
   });
 });
 
@@ -52,11 +53,19 @@ test('both formats as a JSON string give the same result as the object', () => {
   assert.deepEqual(ok(JSON.stringify(gw)), ok(gw));
 });
 
-test('an empty vm_access means tenant 0:0, no filters, full mode', () => {
+test('an empty vm_access names no tenant: the ids read 0 but are marked absent, never a default tenant', () => {
   const a = ok({});
   assert.equal(a.metricsAccountId, 0);
   assert.equal(a.logsProjectId, 0);
+  assert.equal(a.metricsTenantGiven, false);
+  assert.equal(a.logsTenantGiven, false);
   assert.deepEqual(a.metricsExtraFilters, []);
+  // an explicit 0 is a tenant like any other
+  assert.equal(ok({ logs_account_id: 0 }).logsTenantGiven, true);
+  assert.equal(ok({ metrics_account_id: 0 }).metricsTenantGiven, true);
+  assert.equal(ok({ tenant_id: { account_id: 0 } }).metricsTenantGiven, true);
+  assert.equal(ok({ tenant_id: {} }).metricsTenantGiven, false);
+  assert.equal(ok({ metrics_account_id: 4 }).logsTenantGiven, false, 'a metrics tenant is not a logs tenant');
 });
 
 test('the result is deeply immutable', () => {

@@ -172,6 +172,38 @@ describe('enforce: victorialogs', () => {
   });
 });
 
+describe('tenant scope is never defaulted: a token without a tenant is refused, not sent to 0:0', () => {
+  const metricsOnly = token({ metrics_account_id: 5, metrics_extra_labels: ['namespace=a'] });
+
+  test('enforce: victorialogs, reads and writes, without logs.account_id: a metrics-only token is tenant_unscoped', () => {
+    const jwtOnly = policy({ enforce: 'victorialogs' });
+    refused(run(jwtOnly, { path: '/select/logsql/query', query: 'query=*', access: metricsOnly }), 403, 'tenant_unscoped');
+    refused(run(jwtOnly, { method: 'POST', path: '/insert/jsonline', body: '{"_msg":"x"}', access: metricsOnly }), 403, 'tenant_unscoped');
+    refused(run(jwtOnly, { path: '/select/logsql/query', query: 'query=*', access: token({}) }), 403, 'tenant_unscoped');
+    // an explicit 0 is a choice the token made, and is honoured
+    assert.deepEqual(forwarded(run(jwtOnly, { path: '/select/logsql/query', query: 'query=*', access: token({ logs_account_id: 0 }) })).setHeaders, [['AccountID', '0'], ['ProjectID', '0']]);
+  });
+
+  test('enforce: victorialogs with a configured account: a token without logs_project_id keeps the configured project', () => {
+    const p = policy({ enforce: 'victorialogs', logs: { account_id: 3, project_id: 7 } });
+    assert.deepEqual(forwarded(run(p, { path: '/select/logsql/query', query: 'query=*', access: token({ logs_account_id: 3 }) })).setHeaders, [['AccountID', '3'], ['ProjectID', '7']]);
+    refused(run(p, { path: '/select/logsql/query', query: 'query=*', access: token({ logs_account_id: 3, logs_project_id: 0 }) }), 403, 'tenant_claims_conflict');
+  });
+
+  test('enforce: victoriametrics and promql without labels: a token without labels is tenant_unscoped', () => {
+    for (const enforce of ['victoriametrics', 'promql'] as const) {
+      refused(run(policy({ enforce }), { path: '/api/v1/query', query: 'query=up', access: token({ metrics_account_id: 1 }) }), 403, 'tenant_unscoped');
+      refused(run(policy({ enforce }), { path: '/api/v1/query', query: 'query=up' }), 403, 'tenant_unscoped');
+    }
+  });
+
+  test('a cluster path tenant is not granted by a token that names no metrics tenant', () => {
+    const p = policy({ enforce: 'victoriametrics', labels: { namespace: 'a' } });
+    refused(run(p, { path: '/select/0:0/prometheus/api/v1/query', query: 'query=up', access: token({ metrics_extra_labels: ['namespace=a'] }) }), 403, 'tenant_cluster_path');
+    forwarded(run(p, { path: '/select/0:0/prometheus/api/v1/query', query: 'query=up', access: token({ metrics_account_id: 0, metrics_extra_labels: ['namespace=a'] }) }));
+  });
+});
+
 describe('JWT vm_access narrows the config, never widens it', () => {
   const cfg = policy({ enforce: 'victoriametrics', labels: { namespace: ['a', 'b'] }, mode: 'read_write' });
 
