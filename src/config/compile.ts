@@ -14,9 +14,10 @@ import {
   compileHeaders, compileUrlPrefix, createJwtAuthenticator, JwtConfigError, JwtPlaceholderConfigError, rejectPlaceholders,
   type JwtAuthenticator, type JwtLogger, type JwtSectionInput,
 } from '../identify/jwt/index.ts';
-import { FieldError, type ConfigPath } from './errors.ts';
+import { FieldError, formatPath, type ConfigPath } from './errors.ts';
 import { compileTenantPolicy } from '../enforce/tenant/compile.ts';
 import { HashedPasswordUsers, isBcryptHash } from '../identify/password-hash.ts';
+import { compileLimits, LimitsFieldError, type RateLimits } from '../limit/config.ts';
 import type { CompiledConfig, CompiledRoute, CompiledUser, HeaderMatcher, HeaderOp, MtlsUser, QueryArgMatcher, RouteOptions, UserKind } from './model.ts';
 import type { RawAuthConfig, RawIpFilters, RawUrlMap, RawUser } from './schema.ts';
 
@@ -260,7 +261,32 @@ class Compiler {
       dumpRequestOnErrors: raw.dump_request_on_errors ?? false,
       accessLog: raw.access_log !== undefined ? { skipStatusCodes: new Set(raw.access_log.filters?.skip_status_codes ?? []) } : null,
       ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters']),
+      limits: userLimits(raw, path, metricName === '' ? 'unauthorized' : metricName),
     });
+  }
+}
+
+function userLimits(raw: RawUser, path: ConfigPath, name: string): RateLimits | null {
+  if (raw.limits === undefined) return null;
+  try {
+    return compileLimits(raw.limits, `user:${name}`);
+  } catch (err) {
+    if (err instanceof LimitsFieldError) throw new FieldError([...path, 'limits', err.field], err.message);
+    throw err;
+  }
+}
+
+/** Users that share a budget (same `limits.key`, or same name) must agree on its limits. */
+function checkSharedBudgets(users: readonly { user: CompiledUser; path: ConfigPath }[]): void {
+  const seen = new Map<string, { signature: string; path: ConfigPath }>();
+  for (const { user, path } of users) {
+    const l = user.limits;
+    if (l === null) continue;
+    const prev = seen.get(l.key);
+    if (prev === undefined) { seen.set(l.key, { signature: l.signature, path }); continue; }
+    if (prev.signature !== l.signature) {
+      throw new FieldError([...path, 'limits'], `this user shares the budget ${JSON.stringify(l.key)} with ${formatPath(prev.path)} but sets different limits; set the same limits, or give one of them its own limits.key`);
+    }
   }
 }
 
@@ -386,6 +412,7 @@ export function compileConfig(raw: RawAuthConfig, source: string, defaults: Comp
     unauthorizedUser = c.user(uu, ['unauthorized_user'], 'unauthorized');
   }
 
+  checkSharedBudgets([...users.map((user, i) => ({ user, path: ['users', i] as ConfigPath })), ...(unauthorizedUser !== null ? [{ user: unauthorizedUser, path: ['unauthorized_user'] as ConfigPath }] : [])]);
   const jwt = jwtSections.length > 0 ? { authenticator: buildAuthenticator(jwtSections, defaults), users: jwtUsers } : null;
   return deepFreeze({
     source,

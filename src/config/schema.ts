@@ -3,6 +3,7 @@
 // the failsafe schema, so every scalar arrives as its exact source text and is converted here —
 // `password: 0123` stays "0123", as Go's yaml.v2 decodes it into a string field.
 import { z } from 'zod';
+import { limitsSchema } from '../limit/config.ts';
 
 const text = z.string({ error: 'expected a string' });
 
@@ -89,6 +90,8 @@ export const userSchema = z.strictObject({
   tls_insecure_skip_verify: opt(bool),
   metric_labels: opt(z.record(z.string(), text)),
   access_log: opt(accessLog),
+  /** tenantgate: rate limits and concurrent-query limit (src/limit/config.ts). */
+  limits: opt(limitsSchema),
   ...routeOptions,
 }, { error: 'expected a user (a mapping)' });
 

@@ -15,6 +15,8 @@ export const REFUSALS = {
   tenant_response_unfilterable: { status: 502, reason: 'tenant_response_unfilterable' },
   tenant_body_too_large: { status: 413, reason: 'tenant_body_too_large' },
   jwt_claim_unsafe: { status: 401, reason: 'jwt_claim_unsafe' },
+  rate_limited: { status: 429, reason: 'rate_limited' },
+  ratelimit_store_unavailable: { status: 503, reason: 'ratelimit_store_unavailable' },
 } as const;
 
 export type RefusalCode = keyof typeof REFUSALS;

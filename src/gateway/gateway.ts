@@ -18,6 +18,9 @@ import type { HeaderOp } from '../config/model.ts';
 import type { ResponseFilter, TenantPolicy } from '../enforce/tenant/policy.ts';
 import { Semaphore } from '../limit/semaphore.ts';
 import { ClientWatch } from '../limit/client-watch.ts';
+import type { RateLimiter, RateTicket } from '../limit/rate-limiter.ts';
+import type { RateStore } from '../limit/rate-store.ts';
+import { createRateLimiter } from '../limit/store-settings.ts';
 import type { Logger } from '../observe/logger.ts';
 import { logAccess, redactHeaders, redactUri } from '../observe/access-log.ts';
 import type { Metrics, RequestStats } from '../observe/metrics.ts';
@@ -50,6 +53,8 @@ export class Gateway {
   #known = new Map<string, CompiledUser>();
   /** Per-user semaphores survive reloads when the user's metric identity is unchanged. */
   readonly #limits = new Map<string, Semaphore>();
+  /** `limits:` of users: rate limits and concurrent queries (src/limit/rate-limiter.ts). */
+  readonly #rate: RateLimiter;
 
   constructor(config: CompiledConfig, opts: GatewayOptions, metrics: Metrics, log: Logger) {
     this.#opts = opts;
@@ -60,9 +65,12 @@ export class Gateway {
     metrics.gauge('vmauth_concurrent_requests_current', () => this.#global.current);
     this.#config = config;
     this.#prepare(config);
+    this.#rate = createRateLimiter(opts, metrics, log);
   }
 
   get config(): CompiledConfig { return this.#config; }
+
+  get rateStore(): RateStore { return this.#rate.store; }
 
   /** Atomically replaces the config; requests in flight finish on the snapshot they started with. */
   swapConfig(next: CompiledConfig): void {
@@ -208,10 +216,18 @@ export class Gateway {
     res.once('close', onClose);
     let globalHeld = false;
     let userHeld = false;
+    let ticket: RateTicket | null = null;
     try {
       if (user.ipFilter !== null && !this.#ipAllowed(user.ipFilter, req)) {
         status = refuse(res, this.#metrics, 'ip_denied', 'access from this IP address is denied for this user');
         return;
+      }
+      // Rate limits before any slot is taken or byte read: a user over its limit costs nobody else.
+      const admission = this.#rate.admit(user, req, target.path, access);
+      if (admission !== null) {
+        const a = admission instanceof Promise ? await admission : admission;
+        if (a.kind === 'refuse') { status = this.#rate.respond(res, a); return; }
+        ticket = a;
       }
       const opts = this.#opts;
       // One -maxQueueDuration budget covers the global wait, body buffering and the per-user wait, as in vmauth.
@@ -259,6 +275,7 @@ export class Gateway {
       stats.errors++;
       if (!res.headersSent) { sendText(res, 500, 'internal error'); status = 500; } else res.destroy();
     } finally {
+      ticket?.release();
       if (userHeld) rt.limit.release();
       if (globalHeld) this.#global.release();
       res.off('close', onClose);
@@ -305,6 +322,11 @@ export class Gateway {
       const e = await this.#enforceTenant(req, res, route.tenant, target, body, headerOps, access);
       if (typeof e === 'number') return e;
       ({ target, body, headerOps, responseFilter } = e);
+      if (e.samples !== undefined) {
+        const over = this.#rate.chargeWriteSamples(user, req, e.samples);
+        const o = over instanceof Promise ? await over : over;
+        if (o !== null) return this.#rate.respond(res, o);
+      }
     }
     return this.#forward(req, res, user, target, route, headerOps, isDefault, body, stats, gone, access, responseFilter);
   }
@@ -336,6 +358,7 @@ export class Gateway {
       body: (newBody === null ? { kind: 'none' } : { kind: 'whole', data: newBody }) as BufferedBody,
       headerOps: [...headerOps.filter((h) => !overridden.has(h.lower)), ...ops],
       responseFilter: d.responseFilter,
+      samples: d.writeSamples,
     };
   }
 
@@ -420,7 +443,7 @@ export class Gateway {
 
   #access(user: CompiledUser | null, req: IncomingMessage, status: number, start: number, name: string): void {
     if (user === null || user.accessLog === null || user.accessLog.skipStatusCodes.has(status)) return;
-    logAccess(this.#log, req, status, performance.now() - start, name);
+    logAccess(this.#log, req, status, performance.now() - start, name, this.#rate.refusalReason(req));
   }
 }
 

@@ -10,6 +10,7 @@ import { FlagError, parseFlags, usageText, type ParsedFlags } from '../flags/par
 import { closeAllDispatchers } from '../forward/dispatchers.ts';
 import { httpAuthHeaders } from '../observe/access-log.ts';
 import { Logger } from '../observe/logger.ts';
+import { rateLimitSettings, type RateLimitSettings } from '../limit/store-settings.ts';
 import { VERSION } from '../version.ts';
 import { WORKER_SLOT_ENV } from './cluster-protocol.ts';
 import type { GatewayOptions } from './options.ts';
@@ -42,7 +43,7 @@ export function compileDefaultsFromFlags(f: ParsedFlags): CompileDefaults {
   };
 }
 
-function gatewayOptions(f: ParsedFlags, compile: CompileDefaults): GatewayOptions {
+function gatewayOptions(f: ParsedFlags, compile: CompileDefaults, rateLimit: RateLimitSettings): GatewayOptions {
   const authHeaders = f.strings('httpAuthHeader').filter((s) => s !== '').map((s) => s.toLowerCase());
   const security: [string, string][] = [];
   if (f.string('http.header.hsts')) security.push(['strict-transport-security', f.string('http.header.hsts')]);
@@ -61,6 +62,7 @@ function gatewayOptions(f: ParsedFlags, compile: CompileDefaults): GatewayOption
     realIpHeader: f.string('httpRealIPHeader') === '' ? null : f.string('httpRealIPHeader').toLowerCase(),
     securityHeaders: security,
     compile,
+    rateLimit,
   };
 }
 
@@ -74,9 +76,11 @@ export function workerCount(f: ParsedFlags): number {
 export async function gatewayMain(argv: readonly string[]): Promise<number> {
   let flags: ParsedFlags;
   let workers: number;
+  let rateLimit: RateLimitSettings;
   try {
     flags = parseFlags(argv);
     workers = workerCount(flags);
+    rateLimit = rateLimitSettings(flags);
   } catch (err) {
     if (err instanceof FlagError) {
       process.stderr.write(`${err.message}\n`);
@@ -107,7 +111,7 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
   const source = flags.string('auth.config');
   if (source === '') { log.error('missing required `-auth.config` command-line flag'); return 1; }
   const compile = { ...compileDefaultsFromFlags(flags), jwtLogger: log };
-  const opts = gatewayOptions(flags, compile);
+  const opts = gatewayOptions(flags, compile, rateLimit);
   for (const h of opts.authHeaderNames) httpAuthHeaders.add(h);
 
   if (flags.bool('dryRun')) {

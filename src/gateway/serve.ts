@@ -159,6 +159,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
   } catch (err) {
     log.error(`cannot start listening: ${(err as Error).message}`);
     await Promise.all(listeners.map((l) => l.close(0)));
+    await gateway.rateStore.close();
     gateway.config.jwt?.authenticator.close();
     await closeAllDispatchers();
     return null;
@@ -189,6 +190,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
       }
       await Promise.all(listeners.map((l) => l.close(flags.duration('http.maxGracefulShutdownDuration'))));
       await pusher?.stop();
+      await gateway.rateStore.close();
       gateway.config.jwt?.authenticator.close();
       await closeAllDispatchers();
     },

@@ -47,6 +47,8 @@ export interface TenantForward {
   /** Lower-case names of client headers to drop. */
   readonly removeHeaders?: readonly string[];
   readonly responseFilter?: ResponseFilter;
+  /** Remote-write samples in the (decoded) body, when the policy decoded a write: for write_samples limits. */
+  readonly writeSamples?: number;
 }
 
 export type TenantDecision = TenantRefusal | TenantForward;

@@ -98,7 +98,7 @@ function remoteWrite(req: TenantRequest, cfg: TenantConfig, scope: MetricsScope)
       maxCompressedBytes: cfg.maxBodyBytes,
       maxDecodedBytes: Math.min(cfg.maxBodyBytes * 8, 512 * 1024 * 1024),
     }, { version });
-    return { kind: 'forward', rawQuery: req.rawQuery, body: Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength), removeHeaders: TENANT_HEADERS };
+    return { kind: 'forward', rawQuery: req.rawQuery, body: Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength), removeHeaders: TENANT_HEADERS, writeSamples: out.samples };
   } catch (err) {
     if (err instanceof RemoteWriteError) {
       if (err.status === 413) throw new TenantRefused(413, 'tenant_remote_write_too_large', err.message);
