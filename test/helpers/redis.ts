@@ -1,0 +1,66 @@
+// A real redis-server (Debian's package, or $REDIS_SERVER) on 127.0.0.1 with no persistence,
+// started and stopped by PID. Restartable on the same port, for store-outage tests.
+import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { freePort, sleep, startProcess, tempDir, type RunningProcess } from './processes.ts';
+
+export interface RedisServer {
+  readonly port: number;
+  readonly addr: string;
+  readonly proc: RunningProcess;
+  /** SIGKILL: the store disappears as in a crash. */
+  kill(): Promise<void>;
+  /** Starts a fresh (empty) server on the same port. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function redisServerBinary(): string {
+  const fromEnv = process.env.REDIS_SERVER;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  try {
+    return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim() || 'redis-server';
+  } catch {
+    throw new Error('redis-server not found: install Debian\'s redis-server package (node scripts/ensure-backends.mjs) or set REDIS_SERVER');
+  }
+}
+
+/** Sends PING; true when the server answers +PONG. */
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    const done = (ok: boolean) => { s.destroy(); resolve(ok); };
+    s.setTimeout(1000, () => done(false));
+    s.once('error', () => done(false));
+    s.once('connect', () => s.write('PING\r\n'));
+    s.once('data', (b: Buffer) => done(b.toString().startsWith('+PONG')));
+  });
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  const bin = redisServerBinary();
+  const port = await freePort();
+  const dir = tempDir('tenantgate-redis-');
+  const launch = async (): Promise<RunningProcess> => {
+    const proc = startProcess(bin, ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir.path, '--loglevel', 'warning']);
+    for (let i = 0; i < 100; i++) {
+      if (await ping(port)) return proc;
+      if (proc.child.exitCode !== null) break;
+      await sleep(50);
+    }
+    await proc.stop();
+    throw new Error(`redis-server did not answer on 127.0.0.1:${port}:\n${proc.output()}`);
+  };
+  let proc = await launch();
+  return {
+    port,
+    addr: `127.0.0.1:${port}`,
+    get proc() { return proc; },
+    async kill() {
+      try { process.kill(proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+      await proc.exited;
+    },
+    async restart() { proc = await launch(); },
+    async stop() { await proc.stop(); dir.remove(); },
+  };
+}
