@@ -13,6 +13,7 @@ const wanted = [
   ['prometheus-alertmanager', 'prometheus-alertmanager'],
   ['amtool', 'prometheus-alertmanager'],
   ['wrk', 'wrk'],
+  ['redis-server', 'redis-server'],
 ];
 
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;

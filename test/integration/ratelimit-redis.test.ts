@@ -1,0 +1,128 @@
+// -ratelimit.store=redis: two gateway processes share one real redis-server, so a user's budget
+// is one for both; kill redis mid-run and each gateway's -ratelimit.failMode holds (open admits,
+// closed refuses with 503 and a clear reason), then restart it and limits resume without
+// restarting the gateways. Exact counts use rates that do not refill during the test; the
+// rate test bounds admitted requests by measured time.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { basic, startGateway, type Gateway } from '../helpers/gateway.ts';
+import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.ts';
+import { burst, sample, send } from '../helpers/limit-client.ts';
+import { sleep } from '../helpers/processes.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+
+let backend: EchoBackend;
+let redis: RedisServer;
+let open: Gateway;
+let closed: Gateway;
+
+const config = (url: string) => `
+users:
+- username: shared
+  password: pw-shared-1
+  url_prefix: ${url}
+  limits: {requests_per_second: 0.01, requests_burst: 10}
+- username: rated
+  password: pw-rated-1
+  url_prefix: ${url}
+  limits: {requests_per_second: 20, requests_burst: 5}
+- username: other
+  password: pw-other-1
+  url_prefix: ${url}
+`;
+const auth = (u: string) => ({ authorization: basic(u, `pw-${u}-1`) });
+const get = async (gw: Gateway, u: string) => (await send(`${gw.url}/api/v1/status/buildinfo`, { headers: auth(u) })).status;
+
+before(async () => {
+  backend = await startEchoBackend('redis-rl');
+  redis = await startRedis();
+  const flags = (mode: string) => ['-ratelimit.store=redis', `-ratelimit.redis.addr=${redis.addr}`, '-ratelimit.redis.timeout=200ms', `-ratelimit.failMode=${mode}`, '-ratelimit.redis.keyPrefix=test:rl:'];
+  open = await startGateway(config(backend.url), { flags: flags('open') });
+  closed = await startGateway(config(backend.url), { flags: flags('closed') });
+});
+after(async () => {
+  await open?.stop();
+  await closed?.stop();
+  await redis?.stop();
+  await backend?.close();
+});
+
+test('two gateways share one budget through redis; another user is still served', async () => {
+  const r = await burst(40, 4, 30_000, (i) => get(i % 2 === 0 ? open : closed, 'shared'));
+  // Separate budgets would admit 20.
+  assert.equal(r.statuses.get(200), 10, JSON.stringify([...r.statuses]));
+  assert.equal(r.statuses.get(429), 30);
+  for (const gw of [open, closed]) assert.equal(await get(gw, 'other'), 200);
+  const a = await send(`${open.url}/api/v1/status/buildinfo`, { headers: auth('shared') });
+  assert.equal(a.status, 429);
+  assert.equal(a.headers['x-ratelimit-limit'], '10');
+  assert.equal(a.headers['x-ratelimit-remaining'], '0');
+  assert.ok(Number(a.headers['retry-after']) >= 90, String(a.headers['retry-after']));
+});
+
+test('the combined admitted rate of two gateways stays within the limit', async () => {
+  const r = await burst(400, 4, 3000, (i) => get(i % 2 === 0 ? open : closed, 'rated'));
+  const admitted = r.statuses.get(200) ?? 0;
+  const bound = 5 + 20 * (r.elapsedMs / 1000) + 1;
+  assert.ok(admitted <= bound, `admitted ${admitted} > bound ${bound.toFixed(1)} over ${r.elapsedMs.toFixed(0)} ms`);
+  assert.ok(admitted >= 5 && (r.statuses.get(429) ?? 0) > 0, JSON.stringify([...r.statuses]));
+});
+
+test('redis killed: fail-open admits, fail-closed refuses with 503; restarted: limits resume without a gateway restart', async () => {
+  // The budget of `shared` is spent (previous test): both gateways refuse it while redis is up.
+  assert.equal(await get(open, 'shared'), 429);
+  assert.equal(await get(closed, 'shared'), 429);
+  await redis.kill();
+
+  for (let i = 0; i < 5; i++) assert.equal(await get(open, 'shared'), 200, 'fail-open admits while the store is down');
+  const refused = await send(`${closed.url}/api/v1/status/buildinfo`, { headers: auth('shared') });
+  assert.equal(refused.status, 503);
+  assert.match(refused.body, /rate-limit store is unavailable\) and -ratelimit\.failMode=closed refuses requests/);
+  assert.equal(refused.headers['retry-after'], '1');
+  // Users without limits never touch the store.
+  assert.equal(await get(closed, 'other'), 200);
+
+  await redis.restart();
+  // Bounded wait for both clients to reconnect (backoff is capped at 2 s).
+  let closedBack = false;
+  for (let i = 0; i < 100 && !closedBack; i++) {
+    closedBack = (await get(closed, 'rated')) !== 503;
+    if (!closedBack) await sleep(100);
+  }
+  assert.ok(closedBack, 'the fail-closed gateway answers from redis again');
+  // The restarted redis is empty, so `shared` has a fresh budget of 10 for both gateways together.
+  // The fail-open gateway may still be reconnecting (admitting); count until its first 429.
+  let sawLimit = false;
+  for (let i = 0; i < 200 && !sawLimit; i++) {
+    sawLimit = (await get(open, 'shared')) === 429;
+    if (!sawLimit && i % 20 === 19) await sleep(100);
+  }
+  assert.ok(sawLimit, 'the fail-open gateway enforces limits again');
+  assert.equal(await get(closed, 'shared'), 429, 'and both share the budget again');
+
+  const mOpen = await (await fetch(`${open.url}/metrics`)).text();
+  const mClosed = await (await fetch(`${closed.url}/metrics`)).text();
+  assert.ok((sample(mOpen, 'tenantgate_ratelimit_store_errors_total{store="redis",outcome="admitted"}') ?? 0) >= 5, mOpen.split('\n').filter((l) => l.includes('ratelimit')).join('\n'));
+  assert.ok((sample(mClosed, 'tenantgate_ratelimit_store_errors_total{store="redis",outcome="refused"}') ?? 0) >= 1);
+  assert.equal(sample(mClosed, 'tenantgate_user_rate_limited_total{limit="store_unavailable",username="shared"}'), 1);
+  assert.match(open.proc.output(), /rate-limit store redis cannot decide: ERR_RATE_STORE_\w+: .*-ratelimit\.failMode=open: admitting/);
+  assert.match(closed.proc.output(), /rate-limit store redis cannot decide: ERR_RATE_STORE_\w+: .*-ratelimit\.failMode=closed: refusing with 503/);
+});
+
+test('flag errors: bad store, bad fail mode, missing address', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { CLI } = await import('../helpers/gateway.ts');
+  const run = (...flags: string[]) => spawnSync(process.execPath, [CLI, '-auth.config=/nonexistent', ...flags], { encoding: 'utf8', timeout: 20_000 });
+  let r = run('-ratelimit.store=memcached');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /invalid value "memcached" for flag -ratelimit\.store: expected local or redis/);
+  r = run('-ratelimit.failMode=maybe');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /-ratelimit\.failMode: expected open or closed/);
+  r = run('-ratelimit.store=redis');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /missing -ratelimit\.redis\.addr/);
+  r = run('-ratelimit.store=redis', '-ratelimit.redis.addr=localhost');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /expected host:port or redis:\/\/host:port/);
+});
