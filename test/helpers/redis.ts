@@ -33,16 +33,18 @@ function ping(port: number): Promise<boolean> {
     s.setTimeout(1000, () => done(false));
     s.once('error', () => done(false));
     s.once('connect', () => s.write('PING\r\n'));
-    s.once('data', (b: Buffer) => done(b.toString().startsWith('+PONG')));
+    // A server with a password answers -NOAUTH: it is up all the same.
+    s.once('data', (b: Buffer) => done(b.toString().startsWith('+PONG') || b.toString().startsWith('-NOAUTH')));
   });
 }
 
-export async function startRedis(): Promise<RedisServer> {
+/** `extraArgs`: more redis-server options, e.g. ['--requirepass', 'secret']. */
+export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisServer> {
   const bin = redisServerBinary();
   const port = await freePort();
   const dir = tempDir('tenantgate-redis-');
   const launch = async (): Promise<RunningProcess> => {
-    const proc = startProcess(bin, ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir.path, '--loglevel', 'warning']);
+    const proc = startProcess(bin, ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir.path, '--loglevel', 'warning', ...extraArgs]);
     for (let i = 0; i < 100; i++) {
       if (await ping(port)) return proc;
       if (proc.child.exitCode !== null) break;

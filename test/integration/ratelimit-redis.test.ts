@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { basic, startGateway, type Gateway } from '../helpers/gateway.ts';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.ts';
 import { burst, sample, send } from '../helpers/limit-client.ts';
-import { sleep } from '../helpers/processes.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sleep, tempDir } from '../helpers/processes.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 
 let backend: EchoBackend;
@@ -125,4 +127,32 @@ test('flag errors: bad store, bad fail mode, missing address', async () => {
   r = run('-ratelimit.store=redis', '-ratelimit.redis.addr=localhost');
   assert.equal(r.status, 2);
   assert.match(r.stderr, /expected host:port or redis:\/\/host:port/);
+});
+
+test('a password-protected redis: the right password (read from a file) enforces limits, a wrong one fails closed', async () => {
+  const secured = await startRedis(['--requirepass', 'redis-secret-123']);
+  const dir = tempDir();
+  const good = join(dir.path, 'good');
+  const bad = join(dir.path, 'bad');
+  writeFileSync(good, 'redis-secret-123\n');
+  writeFileSync(bad, 'not-the-password\n');
+  const flags = (file: string) => ['-ratelimit.store=redis', `-ratelimit.redis.addr=redis://${secured.addr}`, `-ratelimit.redis.password=file://${file}`, '-ratelimit.failMode=closed'];
+  const right = await startGateway(config(backend.url), { flags: flags(good) });
+  const wrong = await startGateway(config(backend.url), { flags: flags(bad) });
+  try {
+    let s: number[] = [];
+    // Bounded wait for the first connection; then exactly the burst of 10 is admitted.
+    for (let i = 0; i < 50 && (s[0] ?? 503) === 503; i++) { s = [await get(right, 'shared')]; if (s[0] === 503) await sleep(100); }
+    for (let i = 0; i < 11; i++) s.push(await get(right, 'shared'));
+    assert.deepEqual(s.filter((x) => x === 200).length, 10, JSON.stringify(s));
+    assert.equal(s.at(-1), 429);
+    assert.equal(await get(wrong, 'shared'), 503);
+    assert.match(wrong.proc.output(), /rate-limit store redis cannot decide: .*(WRONGPASS|invalid username-password|NOAUTH)/);
+    assert.ok(!right.proc.output().includes('redis-secret-123') && !wrong.proc.output().includes('not-the-password'), 'passwords never logged');
+  } finally {
+    await right.stop();
+    await wrong.stop();
+    await secured.stop();
+    dir.remove();
+  }
 });
