@@ -10,10 +10,14 @@ import type { Cluster, Worker } from 'node:cluster';
 import { LocalRateStore } from '../limit/local-store.ts';
 import { RateStoreError, type RateCheck, type RateStore, type RateVerdict } from '../limit/rate-store.ts';
 
-/** Worker → primary: [key, intervalMs, burst, cost] per check. */
-interface TakeMessage { readonly rl: 'take'; readonly id: number; readonly c: readonly (readonly [string, number, number, number])[] }
-/** Primary → worker: the verdict as [allowed, index, remaining, retryAfterMs, resetMs]. */
-interface VerdictMessage { readonly rl: 'verdict'; readonly id: number; readonly v: readonly [boolean, number, number, number, number] }
+/**
+ * Worker → primary: the questions of one event-loop turn in one message (one message per
+ * request would cost more than the decisions: serialising and the pipe write dominate).
+ * `q` is flat: id, number of checks, then key, intervalMs, burst, cost per check.
+ */
+interface TakeMessage { readonly rl: 'take'; readonly q: readonly (string | number)[] }
+/** Primary → worker: per question id, allowed (1/0), index, remaining, retryAfterMs, resetMs. */
+interface VerdictMessage { readonly rl: 'verdict'; readonly v: readonly number[] }
 
 /** A worker waits this long for the primary; it answers in microseconds unless it is stuck. */
 export const CLUSTER_RATE_TIMEOUT_MS = 1000;
@@ -25,17 +29,25 @@ const isVerdict = (m: unknown): m is VerdictMessage => typeof m === 'object' && 
 export function serveRateBuckets(cluster: Cluster, maxKeys: number): () => void {
   const store = new LocalRateStore(maxKeys);
   const onMessage = (worker: Worker, m: unknown) => {
-    if (!isTake(m)) return;
-    let v: RateVerdict;
-    try {
-      v = store.take(m.c.map(([key, intervalMs, burst, cost]) => ({ key, limit: { intervalMs, burst }, cost })));
-    } catch {
-      return; // A malformed question gets no answer; the worker's timeout turns it into a store error.
+    if (!isTake(m) || !Array.isArray(m.q)) return;
+    const q = m.q;
+    const out: number[] = [];
+    // A malformed question ends the batch; the questions left unanswered time out in the worker.
+    for (let i = 0; i + 1 < q.length;) {
+      const id = q[i] as number;
+      const n = q[i + 1] as number;
+      if (typeof id !== 'number' || typeof n !== 'number' || n < 1 || n > 16 || i + 2 + n * 4 > q.length) break;
+      const checks: RateCheck[] = [];
+      for (let j = 0, k = i + 2; j < n; j++, k += 4) {
+        checks.push({ key: String(q[k]), limit: { intervalMs: Number(q[k + 1]), burst: Number(q[k + 2]) }, cost: Number(q[k + 3]) });
+      }
+      i += 2 + n * 4;
+      const v = store.take(checks);
+      out.push(id, v.allowed ? 1 : 0, v.index, v.remaining, v.retryAfterMs, v.resetMs);
     }
-    const reply: VerdictMessage = { rl: 'verdict', id: m.id, v: [v.allowed, v.index, v.remaining, v.retryAfterMs, v.resetMs] };
-    if (worker.isConnected()) {
-      try { worker.send(reply); } catch { /* the worker is going away */ }
-    }
+    if (out.length === 0 || !worker.isConnected()) return;
+    const reply: VerdictMessage = { rl: 'verdict', v: out };
+    try { worker.send(reply); } catch { /* the worker is going away */ }
   };
   cluster.on('message', onMessage);
   return () => { cluster.off('message', onMessage); };
@@ -64,13 +76,37 @@ export class ClusterRateStore implements RateStore {
     this.#sweeper = setInterval(() => this.#expire(), Math.max(5, Math.min(250, Math.floor(timeoutMs / 2)))).unref();
   }
 
+  /** Questions of this event-loop turn, not sent yet (flat, as TakeMessage.q). */
+  #batch: (string | number)[] = [];
+  #flushScheduled = false;
+
   readonly #onMessage = (m: unknown) => {
     if (!isVerdict(m)) return;
-    const w = this.#waiting.get(m.id);
-    if (w === undefined) return;
-    this.#waiting.delete(m.id);
-    const [allowed, index, remaining, retryAfterMs, resetMs] = m.v;
-    w.resolve({ allowed, index, remaining, retryAfterMs, resetMs });
+    const v = m.v;
+    for (let i = 0; i + 5 < v.length; i += 6) {
+      const w = this.#waiting.get(v[i] as number);
+      if (w === undefined) continue;
+      this.#waiting.delete(v[i] as number);
+      w.resolve({ allowed: v[i + 1] === 1, index: v[i + 2] as number, remaining: v[i + 3] as number, retryAfterMs: v[i + 4] as number, resetMs: v[i + 5] as number });
+    }
+  };
+
+  readonly #flush = () => {
+    this.#flushScheduled = false;
+    const q = this.#batch;
+    if (q.length === 0) return;
+    this.#batch = [];
+    const msg: TakeMessage = { rl: 'take', q };
+    process.send?.(msg, undefined, undefined, (err) => {
+      if (err === null || err === undefined) return;
+      // Fail every question of the batch now rather than at its timeout.
+      for (let i = 0; i + 1 < q.length; i += 2 + (q[i + 1] as number) * 4) {
+        const w = this.#waiting.get(q[i] as number);
+        if (w === undefined) continue;
+        this.#waiting.delete(q[i] as number);
+        w.reject(new RateStoreError('ERR_RATE_STORE_UNAVAILABLE', `cannot ask the cluster primary: ${err.message}`));
+      }
+    });
   };
 
   take(checks: readonly RateCheck[]): Promise<RateVerdict> {
@@ -81,13 +117,16 @@ export class ClusterRateStore implements RateStore {
       throw new RateStoreError('ERR_RATE_STORE_OVERLOADED', `${this.#waiting.size} questions to the cluster primary are pending`);
     }
     const id = this.#nextId++;
-    const msg: TakeMessage = { rl: 'take', id, c: checks.map((c) => [c.key, c.limit.intervalMs, c.limit.burst, c.cost] as const) };
+    const b = this.#batch;
+    b.push(id, checks.length);
+    for (const c of checks) b.push(c.key, c.limit.intervalMs, c.limit.burst, c.cost);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // After the I/O callbacks of this turn: requests parsed together share one message.
+      setImmediate(this.#flush);
+    }
     return new Promise<RateVerdict>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject, deadline: performance.now() + this.#timeoutMs });
-      process.send?.(msg, undefined, undefined, (err) => {
-        if (err === null || err === undefined) return;
-        if (this.#waiting.delete(id)) reject(new RateStoreError('ERR_RATE_STORE_UNAVAILABLE', `cannot ask the cluster primary: ${err.message}`));
-      });
     });
   }
 
