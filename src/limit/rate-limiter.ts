@@ -87,6 +87,8 @@ export class RateLimiter {
     this.#share = opts.concurrencyShare ?? ((n) => n);
     this.#metrics = metrics;
     this.#log = log;
+    const store = opts.store;
+    if ('connected' in store) metrics.gauge(`tenantgate_ratelimit_store_connected{store="${store.name}"}`, () => (store.connected === true ? 1 : 0));
   }
 
   get store(): RateStore { return this.#store; }
@@ -254,7 +256,7 @@ function refusal(user: CompiledUser, status: 429 | 503, limit: string, message: 
 
 function buildChecks(key: string, limits: RateLimits, query: boolean): RateCheck[] {
   const out: RateCheck[] = [];
-  // Braces make every bucket of a budget one Redis Cluster hash slot, as a multi-key script needs.
+  // `{budget}:limit`: the budget in braces keeps keys unambiguous whatever characters it holds.
   if (limits.requests !== null) out.push({ key: `{${key}}:requests`, limit: limits.requests.gcra, cost: 1 });
   if (query && limits.queries !== null) out.push({ key: `{${key}}:queries`, limit: limits.queries.gcra, cost: 1 });
   return out;

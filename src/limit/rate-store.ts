@@ -23,6 +23,8 @@ export interface RateVerdict {
 export interface RateStore {
   /** 'local', 'cluster' or 'redis': the `store` label of store metrics. */
   readonly name: string;
+  /** For stores behind a connection: whether it is up now (the `tenantgate_ratelimit_store_connected` gauge). */
+  readonly connected?: boolean;
   /** Rejects (or throws) when the store cannot answer; the caller applies the fail mode. */
   take(checks: readonly RateCheck[]): RateVerdict | Promise<RateVerdict>;
   close(): Promise<void>;

@@ -26,6 +26,7 @@ const HELP: Record<string, string> = {
   tenantgate_worker_restarts_total: 'Worker processes restarted after they exited unexpectedly.',
   tenantgate_worker_requests_total: 'Requests accepted for a user, per worker process.',
   tenantgate_user_rate_limited_total: 'Requests refused by a user\'s `limits:`, per user and limit (requests, queries, write_samples, write_bytes, concurrent_queries, store_unavailable).',
+  tenantgate_ratelimit_store_connected: 'Processes whose connection to the rate-limit store is up (1 per process; summed over -workers).',
   tenantgate_ratelimit_store_errors_total: 'Rate-limit decisions the store could not make, by store and what -ratelimit.failMode did (admitted or refused).',
 };
 
