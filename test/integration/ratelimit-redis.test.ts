@@ -68,7 +68,7 @@ test('the Lua script decides exactly as the in-process GCRA (batched requests, a
   const local = new LocalRateStore(1000, () => 0);
   try {
     for (let i = 0; i < 150 && !store.connected; i++) await sleep(100);
-    assert.ok(store.connected, "connected to redis");
+    assert.ok(store.connected, 'connected to redis');
     // Rates of one unit per 1000 s: the few ms the test takes cannot refill anything.
     const slow = (burst: number) => ({ intervalMs: 1e6, burst });
     const a = (cost: number): RateCheck => ({ key: '{b}:a', limit: slow(5), cost });
