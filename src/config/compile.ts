@@ -261,19 +261,25 @@ class Compiler {
       dumpRequestOnErrors: raw.dump_request_on_errors ?? false,
       accessLog: raw.access_log !== undefined ? { skipStatusCodes: new Set(raw.access_log.filters?.skip_status_codes ?? []) } : null,
       ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters']),
-      limits: userLimits(raw, path, metricName === '' ? 'unauthorized' : metricName),
+      limits: userLimits(raw, path, metricName === '' ? 'unauthorized' : metricName, [...routes, fallback, defaultUrl].some((r) => r?.tenant?.decodesWrites === true)),
     });
   }
 }
 
-function userLimits(raw: RawUser, path: ConfigPath, name: string): RateLimits | null {
+function userLimits(raw: RawUser, path: ConfigPath, name: string, decodesWrites: boolean): RateLimits | null {
   if (raw.limits === undefined) return null;
+  let limits: RateLimits | null;
   try {
-    return compileLimits(raw.limits, `user:${name}`);
+    limits = compileLimits(raw.limits, `user:${name}`);
   } catch (err) {
     if (err instanceof LimitsFieldError) throw new FieldError([...path, 'limits', err.field], err.message);
     throw err;
   }
+  // A samples limit that no route can count would be silently ineffective.
+  if (limits?.writeSamples != null && !decodesWrites) {
+    throw new FieldError([...path, 'limits', 'write_samples_per_second'], 'samples are counted only where tenantgate decodes remote writes: a route of this user needs a `tenant:` section with enforce: promql (the default) that allows writes; otherwise limit write_bytes_per_second');
+  }
+  return limits;
 }
 
 /** Users that share a budget (same `limits.key`, or same name) must agree on its limits. */

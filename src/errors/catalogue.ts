@@ -17,6 +17,7 @@ export const REFUSALS = {
   jwt_claim_unsafe: { status: 401, reason: 'jwt_claim_unsafe' },
   rate_limited: { status: 429, reason: 'rate_limited' },
   ratelimit_store_unavailable: { status: 503, reason: 'ratelimit_store_unavailable' },
+  ratelimit_length_required: { status: 411, reason: 'ratelimit_length_required' },
 } as const;
 
 export type RefusalCode = keyof typeof REFUSALS;

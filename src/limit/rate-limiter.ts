@@ -30,8 +30,8 @@ export interface RateLimiterOptions {
 /** A refusal: what the client gets, and the `limit` label it is counted under. */
 export interface RateRefusal {
   readonly kind: 'refuse';
-  readonly status: 429 | 503;
-  /** requests, queries, write_samples, write_bytes, concurrent_queries or store_unavailable. */
+  readonly status: 411 | 429 | 503;
+  /** requests, queries, write_samples, write_bytes, write_length_required, concurrent_queries or store_unavailable. */
   readonly limit: string;
   readonly message: string;
   readonly headers: Record<string, string>;
@@ -110,7 +110,12 @@ export class RateLimiter {
       checks = buildChecks(budget.key, limits, kind === 'query');
     }
     if (kind === 'write' && limits.writeBytes !== null) {
-      const declared = Number(req.headers['content-length']);
+      const declared = Number(req.headers['content-length'] ?? NaN);
+      if (req.headers['transfer-encoding'] !== undefined || !(declared >= 0)) {
+        // A chunked body cannot be counted before it is read; without this it would bypass the limit.
+        return refusal(user, 411, 'write_length_required',
+          `write_bytes_per_second applies to ${user.logName}: send writes with a Content-Length header (a chunked body cannot be counted before it is read)`, {});
+      }
       if (declared > 0) checks = [...checks, { key: `{${budget.key}}:write_bytes`, limit: limits.writeBytes.gcra, cost: declared }];
     }
     if (kind === 'write' && limits.writeSamples !== null) this.#writes.set(req, budget);
@@ -149,9 +154,9 @@ export class RateLimiter {
 
   /** Sends a refusal (429, or 503 when the store is down and failing closed); returns the status. */
   respond(res: ServerResponse, r: RateRefusal): number {
-    this.#metrics.requestError(REFUSALS[r.status === 503 ? 'ratelimit_store_unavailable' : 'rate_limited'].reason);
+    this.#metrics.requestError(REFUSALS[r.status === 503 ? 'ratelimit_store_unavailable' : r.status === 411 ? 'ratelimit_length_required' : 'rate_limited'].reason);
     this.#metrics.inc(`tenantgate_user_rate_limited_total${labelString({ ...r.user.metricLabels, limit: r.limit })}`);
-    if (res.req !== undefined) this.#refused.set(res.req, r.status === 503 ? 'ratelimit_store_unavailable' : `rate_limited:${r.limit}`);
+    if (res.req !== undefined) this.#refused.set(res.req, r.status === 503 ? 'ratelimit_store_unavailable' : r.status === 411 ? 'ratelimit_length_required' : `rate_limited:${r.limit}`);
     if (!res.headersSent && !res.destroyed) {
       const body = r.message + '\n';
       res.writeHead(r.status, {
@@ -250,7 +255,7 @@ export class RateLimiter {
 
 const ADMITTED: RateTicket = { kind: 'admit', release() {} };
 
-function refusal(user: CompiledUser, status: 429 | 503, limit: string, message: string, headers: Record<string, string>): RateRefusal {
+function refusal(user: CompiledUser, status: 411 | 429 | 503, limit: string, message: string, headers: Record<string, string>): RateRefusal {
   return { kind: 'refuse', status, limit, message, headers, user };
 }
 

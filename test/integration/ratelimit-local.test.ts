@@ -158,6 +158,26 @@ test('write_bytes_per_second: charged from Content-Length before the body is rea
   assert.equal(fromUser('bytes'), 1);
 });
 
+test('write_bytes_per_second: a chunked write (no Content-Length) gets 411, so it cannot bypass the limit', async () => {
+  const { request } = await import('node:http');
+  const u = new URL(`${gw.url}/api/v1/write?from=bytes-chunked`);
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request(u, { method: 'POST', agent: false, headers: { ...auth('bytes'), 'content-type': 'application/x-protobuf', 'transfer-encoding': 'chunked' } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+    req.on('error', reject);
+    req.write(Buffer.alloc(100, 1));
+    req.end(Buffer.alloc(100, 2));
+  });
+  assert.equal(status, 411);
+  assert.equal(fromUser('bytes-chunked'), 0);
+  // Users without a bytes limit may still send chunked writes.
+  const other = await new Promise<number>((resolve, reject) => {
+    const req = request(new URL(`${gw.url}/api/v1/write?from=other-chunked`), { method: 'POST', agent: false, headers: { ...auth('other'), 'transfer-encoding': 'chunked' } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+    req.on('error', reject);
+    req.end(Buffer.alloc(100, 1));
+  });
+  assert.equal(other, 200);
+});
+
 test('users with the same limits.key share one budget', async () => {
   const s = [];
   for (const u of ['team-x1', 'team-x2', 'team-x1', 'team-x2']) s.push((await send(`${gw.url}/api/v1/status/buildinfo?from=${u}`, { headers: { authorization: basic(u, `pw-${u}`) } })).status);

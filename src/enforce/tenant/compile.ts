@@ -48,6 +48,7 @@ interface CompiledMetrics {
 
 export class CompiledTenantPolicy implements TenantPolicy {
   readonly maxBodyBytes: number;
+  readonly decodesWrites: boolean;
   readonly config: TenantConfig;
   readonly #allow: readonly WholeMatcher[];
   readonly #drop: number;
@@ -58,6 +59,7 @@ export class CompiledTenantPolicy implements TenantPolicy {
   constructor(config: TenantConfig, allow: readonly WholeMatcher[], drop: number) {
     this.config = config;
     this.maxBodyBytes = config.maxBodyBytes;
+    this.decodesWrites = config.enforce === 'promql' && config.mode !== 'read';
     this.#allow = allow;
     this.#drop = drop;
     this.#base = config.enforce !== 'victorialogs' && config.labels.size > 0 ? this.#compileMetrics(metricsScope(config, null)) : null;

@@ -56,5 +56,7 @@ export type TenantDecision = TenantRefusal | TenantForward;
 export interface TenantPolicy {
   /** Largest request body the gateway buffers for this policy; larger bodies get 413. */
   readonly maxBodyBytes: number;
+  /** Whether remote writes on this route are decoded (so their samples are counted: `writeSamples`). */
+  readonly decodesWrites?: boolean;
   enforce(req: TenantRequest): TenantDecision;
 }

@@ -9,7 +9,7 @@ import { requestKind } from '../../../src/limit/request-kind.ts';
 
 const defaults = compileDefaultsFromFlags(parseFlags([], {}));
 const compile = (yaml: string) => parseConfigText(yaml, 'auth.yml', defaults, {});
-const user = (limits: string) => `users:\n- username: a\n  password: b\n  url_prefix: http://127.0.0.1:1/\n  limits:\n${limits}`;
+const user = (limits: string, extra = '') => `users:\n- username: a\n  password: b\n  url_prefix: http://127.0.0.1:1/\n${extra}  limits:\n${limits}`;
 
 function errorOf(yaml: string): string {
   try { compile(yaml); } catch (err) {
@@ -20,7 +20,7 @@ function errorOf(yaml: string): string {
 }
 
 test('every key compiles, with bursts defaulting to one second of the rate', () => {
-  const c = compile(user('    requests_per_second: 50\n    queries_per_second: 2.5\n    queries_burst: 10\n    write_samples_per_second: 1000\n    write_bytes_per_second: 1MiB\n    max_concurrent_queries: 4\n'));
+  const c = compile(user('    requests_per_second: 50\n    queries_per_second: 2.5\n    queries_burst: 10\n    write_samples_per_second: 1000\n    write_bytes_per_second: 1MiB\n    max_concurrent_queries: 4\n', '  tenant: {labels: {team: a}}\n'));
   const l = c.users[0]!.limits!;
   assert.equal(l.key, 'user:a');
   assert.deepEqual([l.requests?.ratePerSecond, l.requests?.burst], [50, 50]);
@@ -52,6 +52,15 @@ test('a burst without its rate, and a key without limits, are errors', () => {
   assert.equal(errorOf(user('    queries_burst: 5\n')), 'auth.yml:6:20: users[0].limits.queries_burst: queries_burst needs queries_per_second');
   assert.equal(errorOf(user('    key: team-a\n')), 'auth.yml:6:10: users[0].limits.key: key names a budget, but this section sets no limit');
   assert.equal(errorOf(user('    key: "team a"\n    requests_per_second: 1\n')), 'auth.yml:6:10: users[0].limits.key: expected a budget name of 1-128 characters from [A-Za-z0-9_.:@/-]');
+});
+
+test('write_samples_per_second needs a route that decodes writes', () => {
+  assert.equal(errorOf(user('    write_samples_per_second: 10\n')),
+    'auth.yml:6:31: users[0].limits.write_samples_per_second: samples are counted only where tenantgate decodes remote writes: a route of this user needs a `tenant:` section with enforce: promql (the default) that allows writes; otherwise limit write_bytes_per_second');
+  assert.match(errorOf(user('    write_samples_per_second: 10\n', '  tenant: {labels: {team: a}, mode: read}\n')), /samples are counted only where/);
+  assert.match(errorOf(user('    write_samples_per_second: 10\n', '  tenant: {labels: {team: a}, enforce: victoriametrics}\n')), /samples are counted only where/);
+  const c = compile(`users:\n- username: a\n  password: b\n  url_map:\n  - src_paths: [/api/v1/write]\n    url_prefix: http://127.0.0.1:1/\n    tenant: {labels: {team: a}}\n  limits: {write_samples_per_second: 10}\n`);
+  assert.equal(c.users[0]!.limits!.writeSamples!.ratePerSecond, 10);
 });
 
 test('users sharing a budget key must set the same limits', () => {
