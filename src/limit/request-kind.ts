@@ -15,6 +15,8 @@ const WRITE_SUFFIXES = [
 ];
 
 export function requestKind(path: string): RequestKind {
+  // Backends that route `/api/v1/query/` like `/api/v1/query` must not let a slash skip the limit.
+  if (path.endsWith('/')) path = path.replace(/\/+$/, '');
   // Cheap rejections first: every query path has /api/v1/, /federate or /select/logsql/.
   if (path.includes('/select/logsql/')) return 'query';
   if (path.includes('/insert/')) return 'write';

@@ -77,7 +77,7 @@ test('unauthorized_user may have limits', () => {
 });
 
 test('request kinds: queries and writes of Prometheus, VictoriaMetrics and VictoriaLogs', () => {
-  for (const p of ['/api/v1/query', '/api/v1/query_range', '/select/0/prometheus/api/v1/query', '/api/v1/series', '/api/v1/labels', '/api/v1/label/job/values', '/federate', '/select/logsql/query', '/api/v1/export']) {
+  for (const p of ['/api/v1/query', '/api/v1/query_range', '/select/0/prometheus/api/v1/query', '/api/v1/series', '/api/v1/labels', '/api/v1/label/job/values', '/federate', '/select/logsql/query', '/api/v1/export', '/api/v1/query/', '/api/v1/query_range//']) {
     assert.equal(requestKind(p), 'query', p);
   }
   for (const p of ['/api/v1/write', '/api/v1/push', '/insert/0/prometheus/api/v1/write', '/insert/jsonline', '/api/v1/import/prometheus', '/opentelemetry/v1/metrics']) {
