@@ -2,6 +2,7 @@
 // started and stopped by PID. Restartable on the same port, for store-outage tests.
 import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { freePort, sleep, startProcess, tempDir, type RunningProcess } from './processes.ts';
 
 export interface RedisServer {
@@ -26,27 +27,36 @@ export function redisServerBinary(): string {
 }
 
 /** Sends PING; true when the server answers +PONG. */
-function ping(port: number): Promise<boolean> {
+function ping(port: number, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
+    const s = tls ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : connect(port, '127.0.0.1');
     const done = (ok: boolean) => { s.destroy(); resolve(ok); };
     s.setTimeout(1000, () => done(false));
     s.once('error', () => done(false));
-    s.once('connect', () => s.write('PING\r\n'));
+    s.once(tls ? 'secureConnect' : 'connect', () => s.write('PING\r\n'));
     // A server with a password answers -NOAUTH: it is up all the same.
     s.once('data', (b: Buffer) => done(b.toString().startsWith('+PONG') || b.toString().startsWith('-NOAUTH')));
   });
 }
 
-/** `extraArgs`: more redis-server options, e.g. ['--requirepass', 'secret']. */
-export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisServer> {
+export interface RedisOptions {
+  /** More redis-server options, e.g. ['--requirepass', 'secret']. */
+  readonly args?: readonly string[];
+  /** Serve TLS only (no plain port), with these PEM files; clients are not asked for certificates. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
+}
+
+export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
   const bin = redisServerBinary();
   const port = await freePort();
   const dir = tempDir('tenantgate-redis-');
   const launch = async (): Promise<RunningProcess> => {
-    const proc = startProcess(bin, ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir.path, '--loglevel', 'warning', ...extraArgs]);
+    const t = opts.tls;
+    const listen = t === undefined ? ['--port', String(port)]
+      : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', t.certFile, '--tls-key-file', t.keyFile, '--tls-ca-cert-file', t.caFile, '--tls-auth-clients', 'no'];
+    const proc = startProcess(bin, ['--bind', '127.0.0.1', ...listen, '--save', '', '--appendonly', 'no', '--dir', dir.path, '--loglevel', 'warning', ...(opts.args ?? [])]);
     for (let i = 0; i < 100; i++) {
-      if (await ping(port)) return proc;
+      if (await ping(port, t !== undefined)) return proc;
       if (proc.child.exitCode !== null) break;
       await sleep(50);
     }

@@ -11,6 +11,7 @@ import { burst, sample, send } from '../helpers/limit-client.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep, tempDir } from '../helpers/processes.ts';
+import { createAuthority, writePem } from '../helpers/tls-ca.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { LocalRateStore } from '../../src/limit/local-store.ts';
 import { RedisRateStore } from '../../src/limit/redis-store.ts';
@@ -163,7 +164,7 @@ test('flag errors: bad store, bad fail mode, missing address', async () => {
 });
 
 test('a password-protected redis: the right password (read from a file) enforces limits, a wrong one fails closed', async () => {
-  const secured = await startRedis(['--requirepass', 'redis-secret-123']);
+  const secured = await startRedis({ args: ['--requirepass', 'redis-secret-123'] });
   const dir = tempDir();
   const good = join(dir.path, 'good');
   const bad = join(dir.path, 'bad');
@@ -187,6 +188,33 @@ test('a password-protected redis: the right password (read from a file) enforces
     await right.stop();
     await wrong.stop();
     await secured.stop();
+    dir.remove();
+  }
+});
+
+test('TLS to redis: verified against -ratelimit.redis.tlsCAFile; a server the CA did not sign is refused (fail closed)', async () => {
+  const dir = tempDir();
+  const ca = await createAuthority('tenantgate redis test CA');
+  const other = await createAuthority('some other CA');
+  const server = await ca.issue('redis', { ips: ['127.0.0.1'], server: true });
+  const files = { certFile: writePem(dir.path, 'redis.pem', server.cert), keyFile: writePem(dir.path, 'redis-key.pem', server.key), caFile: writePem(dir.path, 'ca.pem', ca.caCert) };
+  const otherCa = writePem(dir.path, 'other-ca.pem', other.caCert);
+  const tlsRedis = await startRedis({ tls: files });
+  const flags = (caFile: string) => ['-ratelimit.store=redis', `-ratelimit.redis.addr=${tlsRedis.addr}`, '-ratelimit.redis.tls', `-ratelimit.redis.tlsCAFile=${caFile}`, '-ratelimit.failMode=closed'];
+  const trusted = await startGateway(config(backend.url), { flags: flags(files.caFile) });
+  const untrusted = await startGateway(config(backend.url), { flags: flags(otherCa) });
+  try {
+    await storeConnected(trusted);
+    const s: number[] = [];
+    for (let i = 0; i < 11; i++) s.push(await get(trusted, 'shared'));
+    assert.deepEqual(s, [...Array(10).fill(200), 429]);
+    assert.equal(await get(untrusted, 'shared'), 503);
+    const m = await (await fetch(`${untrusted.url}/metrics`)).text();
+    assert.equal(sample(m, 'tenantgate_ratelimit_store_connected{store="redis"}'), 0);
+  } finally {
+    await trusted.stop();
+    await untrusted.stop();
+    await tlsRedis.stop();
     dir.remove();
   }
 });
