@@ -121,7 +121,6 @@ function clientOptions(o: RedisStoreOptions): RedisOptions {
     port = u.port === '' ? 6379 : Number(u.port);
     tls = tls || u.protocol === 'rediss:';
     if (u.username !== '' && username === '') username = decodeURIComponent(u.username);
-    if (u.password !== '' && password === '') password = decodeURIComponent(u.password);
     if (u.pathname.length > 1 && db === 0) db = Number(u.pathname.slice(1));
   } else {
     const colon = o.addr.lastIndexOf(':');
@@ -157,7 +156,12 @@ function clientOptions(o: RedisStoreOptions): RedisOptions {
 export function validateRedisAddr(addr: string): string | null {
   if (addr === '') return 'missing -ratelimit.redis.addr (host:port or redis://host:port) for -ratelimit.store=redis';
   if (/^rediss?:\/\//i.test(addr)) {
-    try { new URL(addr); return null; } catch { return `invalid -ratelimit.redis.addr=${JSON.stringify(addr)}: not a URL`; }
+    let u: URL;
+    try { u = new URL(addr); } catch { return `invalid -ratelimit.redis.addr=${JSON.stringify(addr)}: not a URL`; }
+    // /flags and the `flag` metric show this flag: a password in it would be published.
+    if (u.password !== '') return 'invalid -ratelimit.redis.addr: do not put the password in the URL; use -ratelimit.redis.password (file:///path reads it from a file)';
+    if (u.pathname.length > 1 && !/^\/\d+$/.test(u.pathname)) return `invalid -ratelimit.redis.addr: the path must be a database number, e.g. redis://host:6379/2`;
+    return null;
   }
   const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(addr);
   if (m === null || Number(m[2]) < 1 || Number(m[2]) > 65535) return `invalid -ratelimit.redis.addr=${JSON.stringify(addr)}; expected host:port or redis://host:port`;

@@ -161,6 +161,11 @@ test('flag errors: bad store, bad fail mode, missing address', async () => {
   r = run('-ratelimit.store=redis', '-ratelimit.redis.addr=localhost');
   assert.equal(r.status, 2);
   assert.match(r.stderr, /expected host:port or redis:\/\/host:port/);
+  // A password in the address would be shown at /flags: refused, pointing at the right flag.
+  r = run('-ratelimit.store=redis', '-ratelimit.redis.addr=redis://user:hunter2@127.0.0.1:6379');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /do not put the password in the URL; use -ratelimit\.redis\.password/);
+  assert.ok(!r.stderr.includes('hunter2'));
 });
 
 test('a password-protected redis: the right password (read from a file) enforces limits, a wrong one fails closed', async () => {
