@@ -110,8 +110,9 @@ export class RateLimiter {
       checks = buildChecks(budget.key, limits, kind === 'query');
     }
     if (kind === 'write' && limits.writeBytes !== null) {
-      const declared = Number(req.headers['content-length'] ?? NaN);
-      if (req.headers['transfer-encoding'] !== undefined || !(declared >= 0)) {
+      // No Content-Length and no Transfer-Encoding: no body (as node's parser reads it).
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (req.headers['transfer-encoding'] !== undefined) {
         // A chunked body cannot be counted before it is read; without this it would bypass the limit.
         return refusal(user, 411, 'write_length_required',
           `write_bytes_per_second applies to ${user.logName}: send writes with a Content-Length header (a chunked body cannot be counted before it is read)`, {});
@@ -133,9 +134,7 @@ export class RateLimiter {
     }
     const ticket = slot === null ? ADMITTED : this.#ticket(slot);
     if (checks.length === 0) return ticket;
-    const decided = this.#take(user, checks, ticket);
-    if (decided instanceof Promise) return decided;
-    return decided;
+    return this.#take(user, checks, ticket);
   }
 
   /**
@@ -200,19 +199,19 @@ export class RateLimiter {
 
   #take(user: CompiledUser, checks: readonly RateCheck[], ticket: RateTicket): Admission | Promise<Admission> {
     if (this.#pending >= this.#maxPending) {
-      return this.#storeFailed(user, checks, ticket, new RateStoreError('ERR_RATE_STORE_OVERLOADED', `${this.#pending} rate-limit store calls are pending (-ratelimit.maxPendingCalls)`));
+      return this.#storeFailed(user, ticket, new RateStoreError('ERR_RATE_STORE_OVERLOADED', `${this.#pending} rate-limit store calls are pending (-ratelimit.maxPendingCalls)`));
     }
     let v: RateVerdict | Promise<RateVerdict>;
     try {
       v = this.#store.take(checks);
     } catch (err) {
-      return this.#storeFailed(user, checks, ticket, err);
+      return this.#storeFailed(user, ticket, err);
     }
     if (!(v instanceof Promise)) return this.#decide(user, checks, v, ticket);
     this.#pending++;
     return v.then(
       (verdict) => { this.#pending--; return this.#decide(user, checks, verdict, ticket); },
-      (err: unknown) => { this.#pending--; return this.#storeFailed(user, checks, ticket, err); },
+      (err: unknown) => { this.#pending--; return this.#storeFailed(user, ticket, err); },
     );
   }
 
@@ -234,7 +233,7 @@ export class RateLimiter {
       });
   }
 
-  #storeFailed(user: CompiledUser, _checks: readonly RateCheck[], ticket: RateTicket, err: unknown): Admission {
+  #storeFailed(user: CompiledUser, ticket: RateTicket, err: unknown): Admission {
     const open = this.#failMode === 'open';
     const code = err instanceof RateStoreError ? err.code : 'ERR_RATE_STORE_UNAVAILABLE';
     this.#metrics.inc(`tenantgate_ratelimit_store_errors_total{store="${this.#store.name}",outcome="${open ? 'admitted' : 'refused'}"}`);
