@@ -95,3 +95,19 @@ test('a cluster worker without a primary: the store refuses at once and the fail
     await store.close();
   }
 });
+
+test('JWT callers: one budget per tenant named by the token, shared by tokens of the same tenant', () => {
+  const { rl } = limiter(new LocalRateStore());
+  const access = (account: number, labels: string[] = []) => ({
+    metricsAccountId: account, metricsProjectId: 0, metricsExtraLabels: labels, metricsExtraFilters: [],
+    logsAccountId: 0, logsProjectId: 0, logsExtraFilters: [], logsExtraStreamFilters: [], mode: 0, source: 'token',
+  }) as unknown as Parameters<RateLimiter['admit']>[3];
+  const kind = (a: ReturnType<typeof access>) => (rl.admit(limited, req(), '/x', a) as { kind: string }).kind;
+  // Burst 2 per tenant.
+  assert.deepEqual([kind(access(1)), kind(access(1)), kind(access(1))], ['admit', 'admit', 'refuse']);
+  assert.deepEqual([kind(access(2)), kind(access(2)), kind(access(2))], ['admit', 'admit', 'refuse']);
+  assert.deepEqual([kind(access(1, ['team=a'])), kind(access(1, ['team=b']))], ['admit', 'admit']);
+  // Over-long tenants are hashed, still one budget each.
+  const long = Array.from({ length: 50 }, (_, i) => `label_${i}=value_${i}`);
+  assert.deepEqual([kind(access(3, long)), kind(access(3, long)), kind(access(3, long))], ['admit', 'admit', 'refuse']);
+});
