@@ -52,6 +52,13 @@ interface Budget {
   readonly key: string;
 }
 
+/** A refusal the store gave for a prepared set of checks, valid until `until` (performance.now()). */
+interface KnownRefusal {
+  readonly until: number;
+  readonly index: number;
+  readonly resetAt: number;
+}
+
 interface PreparedChecks {
   readonly requests: readonly RateCheck[];
   readonly query: readonly RateCheck[];
@@ -77,6 +84,14 @@ export class RateLimiter {
   readonly #writes = new WeakMap<IncomingMessage, Budget>();
   #failures = 0;
   #lastFailLog = 0;
+  /**
+   * Refusals remembered per prepared checks: until the moment the store named, the same checks
+   * are refused here without asking it again. Exact, not an approximation: a GCRA bucket only
+   * refills with time (other processes can only empty it further), and the moment is counted
+   * from before the question was sent, so it is never later than the store's. A tenant hammering
+   * past its limit therefore costs the primary or Redis one call per Retry-After, not one per request.
+   */
+  readonly #refusedUntil = new WeakMap<readonly RateCheck[], KnownRefusal>();
   /** Requests refused here, for the access log's `reason`. */
   readonly #refused = new WeakMap<IncomingMessage, string>();
 
@@ -103,7 +118,9 @@ export class RateLimiter {
     const kind = requestKind(path);
     const budget: Budget = { limits, key: access === null ? limits.key : tenantKey(limits.key, access) };
     let checks: readonly RateCheck[];
+    let prepared = false;
     if (access === null) {
+      prepared = true;
       const p = this.#checks(limits);
       checks = kind === 'query' ? p.query : p.requests;
     } else {
@@ -117,7 +134,7 @@ export class RateLimiter {
         return refusal(user, 411, 'write_length_required',
           `write_bytes_per_second applies to ${user.logName}: send writes with a Content-Length header (a chunked body cannot be counted before it is read)`, {});
       }
-      if (declared > 0) checks = [...checks, { key: `{${budget.key}}:write_bytes`, limit: limits.writeBytes.gcra, cost: declared }];
+      if (declared > 0) { checks = [...checks, { key: `{${budget.key}}:write_bytes`, limit: limits.writeBytes.gcra, cost: declared }]; prepared = false; }
     }
     if (kind === 'write' && limits.writeSamples !== null) this.#writes.set(req, budget);
     let slot: string | null = null;
@@ -134,7 +151,7 @@ export class RateLimiter {
     }
     const ticket = slot === null ? ADMITTED : this.#ticket(slot);
     if (checks.length === 0) return ticket;
-    return this.#take(user, checks, ticket);
+    return this.#take(user, checks, ticket, prepared);
   }
 
   /**
@@ -146,7 +163,7 @@ export class RateLimiter {
     if (budget === undefined || samples <= 0) return null;
     this.#writes.delete(req);
     const limit = budget.limits.writeSamples as RateLimit;
-    const r = this.#take(user, [{ key: `{${budget.key}}:write_samples`, limit: limit.gcra, cost: samples }], ADMITTED);
+    const r = this.#take(user, [{ key: `{${budget.key}}:write_samples`, limit: limit.gcra, cost: samples }], ADMITTED, false);
     if (r instanceof Promise) return r.then((a) => (a.kind === 'refuse' ? a : null));
     return r.kind === 'refuse' ? r : null;
   }
@@ -197,7 +214,18 @@ export class RateLimiter {
     };
   }
 
-  #take(user: CompiledUser, checks: readonly RateCheck[], ticket: RateTicket): Admission | Promise<Admission> {
+  #take(user: CompiledUser, checks: readonly RateCheck[], ticket: RateTicket, prepared: boolean): Admission | Promise<Admission> {
+    const sentAt = performance.now();
+    if (prepared) {
+      const known = this.#refusedUntil.get(checks);
+      if (known !== undefined) {
+        if (sentAt < known.until) {
+          ticket.release();
+          return this.#rateRefusal(user, checks, known.index, 0, known.until - sentAt, known.resetAt - sentAt);
+        }
+        this.#refusedUntil.delete(checks);
+      }
+    }
     if (this.#pending >= this.#maxPending) {
       return this.#storeFailed(user, ticket, new RateStoreError('ERR_RATE_STORE_OVERLOADED', `${this.#pending} rate-limit store calls are pending (-ratelimit.maxPendingCalls)`));
     }
@@ -207,29 +235,35 @@ export class RateLimiter {
     } catch (err) {
       return this.#storeFailed(user, ticket, err);
     }
-    if (!(v instanceof Promise)) return this.#decide(user, checks, v, ticket);
+    if (!(v instanceof Promise)) return this.#decide(user, checks, v, ticket, prepared ? sentAt : -1);
     this.#pending++;
     return v.then(
-      (verdict) => { this.#pending--; return this.#decide(user, checks, verdict, ticket); },
+      (verdict) => { this.#pending--; return this.#decide(user, checks, verdict, ticket, prepared ? sentAt : -1); },
       (err: unknown) => { this.#pending--; return this.#storeFailed(user, ticket, err); },
     );
   }
 
-  #decide(user: CompiledUser, checks: readonly RateCheck[], v: RateVerdict, ticket: RateTicket): Admission {
+  /** `sentAt` ≥ 0: when the checks (prepared ones) were sent, so a refusal can be remembered. */
+  #decide(user: CompiledUser, checks: readonly RateCheck[], v: RateVerdict, ticket: RateTicket, sentAt: number): Admission {
     if (v.allowed) return ticket;
     ticket.release();
-    const c = checks[v.index] as RateCheck;
+    if (sentAt >= 0 && v.retryAfterMs > 0) this.#refusedUntil.set(checks, { until: sentAt + v.retryAfterMs, index: v.index, resetAt: sentAt + v.resetMs });
+    return this.#rateRefusal(user, checks, v.index, v.remaining, v.retryAfterMs, v.resetMs);
+  }
+
+  #rateRefusal(user: CompiledUser, checks: readonly RateCheck[], index: number, remaining: number, retryAfterMs: number, resetMs: number): RateRefusal {
+    const c = checks[index] as RateCheck;
     const name = c.key.slice(c.key.lastIndexOf(':') + 1);
     const limit = limitOf(user.limits as RateLimits, name);
-    const retry = Math.max(1, Math.ceil(v.retryAfterMs / 1000));
+    const retry = Math.max(1, Math.ceil(retryAfterMs / 1000));
     const unit = name === 'write_bytes' ? 'bytes' : name === 'write_samples' ? 'samples' : name;
     return refusal(user, 429, name,
       `rate limit exceeded for ${user.logName}: ${name}_per_second=${limit.ratePerSecond} (burst ${limit.burst} ${unit}); retry in ${retry}s`,
       {
         'retry-after': String(retry),
         'x-ratelimit-limit': String(limit.burst),
-        'x-ratelimit-remaining': String(v.remaining),
-        'x-ratelimit-reset': String(Math.max(1, Math.ceil(v.resetMs / 1000))),
+        'x-ratelimit-remaining': String(remaining),
+        'x-ratelimit-reset': String(Math.max(1, Math.ceil(resetMs / 1000))),
       });
   }
 

@@ -32,6 +32,10 @@ users:
   password: pw-rated-1
   url_prefix: ${url}
   limits: {requests_per_second: 20, requests_burst: 5}
+- username: fresh
+  password: pw-fresh-1
+  url_prefix: ${url}
+  limits: {requests_per_second: 0.01, requests_burst: 10}
 - username: other
   password: pw-other-1
   url_prefix: ${url}
@@ -109,16 +113,21 @@ test('the combined admitted rate of two gateways stays within the limit', async 
 });
 
 test('redis killed: fail-open admits, fail-closed refuses with 503; restarted: limits resume without a gateway restart', async () => {
-  // The budget of `shared` is spent (previous test): both gateways refuse it while redis is up.
+  // The budget of `shared` is spent (previous test): both gateways refuse it while redis is up,
+  // and remember until when (Retry-After ≈ 100 s).
   assert.equal(await get(open, 'shared'), 429);
   assert.equal(await get(closed, 'shared'), 429);
   await redis.kill();
 
-  for (let i = 0; i < 5; i++) assert.equal(await get(open, 'shared'), 200, 'fail-open admits while the store is down');
-  const refused = await send(`${closed.url}/api/v1/status/buildinfo`, { headers: auth('shared') });
+  // `fresh` has never been refused, so a decision needs the store.
+  for (let i = 0; i < 5; i++) assert.equal(await get(open, 'fresh'), 200, 'fail-open admits while the store is down');
+  const refused = await send(`${closed.url}/api/v1/status/buildinfo`, { headers: auth('fresh') });
   assert.equal(refused.status, 503);
   assert.match(refused.body, /rate-limit store is unavailable\) and -ratelimit\.failMode=closed refuses requests/);
   assert.equal(refused.headers['retry-after'], '1');
+  // A budget known to be spent stays refused through the outage, in either mode.
+  assert.equal(await get(open, 'shared'), 429);
+  assert.equal(await get(closed, 'shared'), 429);
   // Users without limits never touch the store.
   assert.equal(await get(closed, 'other'), 200);
 
@@ -129,8 +138,9 @@ test('redis killed: fail-open admits, fail-closed refuses with 503; restarted: l
   // Both clients reconnect by themselves (backoff capped at 2 s); bounded wait.
   await storeConnected(open);
   await storeConnected(closed);
-  // The restarted redis is empty: `shared` has a fresh budget of 10 for both gateways together.
-  const again = await burst(40, 4, 30_000, (i) => get(i % 2 === 0 ? open : closed, 'shared'));
+  // The restarted redis is empty: `fresh` has its budget of 10 for both gateways together again
+  // (what fail-open admitted during the outage was never counted).
+  const again = await burst(40, 4, 30_000, (i) => get(i % 2 === 0 ? open : closed, 'fresh'));
   assert.equal(again.statuses.get(200), 10, JSON.stringify([...again.statuses]));
   assert.equal(again.statuses.get(429), 30);
 
@@ -138,7 +148,7 @@ test('redis killed: fail-open admits, fail-closed refuses with 503; restarted: l
   const mClosed = await (await fetch(`${closed.url}/metrics`)).text();
   assert.ok((sample(mOpen, 'tenantgate_ratelimit_store_errors_total{store="redis",outcome="admitted"}') ?? 0) >= 5, mOpen.split('\n').filter((l) => l.includes('ratelimit')).join('\n'));
   assert.ok((sample(mClosed, 'tenantgate_ratelimit_store_errors_total{store="redis",outcome="refused"}') ?? 0) >= 1);
-  assert.equal(sample(mClosed, 'tenantgate_user_rate_limited_total{limit="store_unavailable",username="shared"}'), 1);
+  assert.equal(sample(mClosed, 'tenantgate_user_rate_limited_total{limit="store_unavailable",username="fresh"}'), 1);
   // Log lines arrive through a pipe: wait for them (bounded).
   for (let i = 0; i < 50 && !(open.proc.output().includes('cannot decide') && closed.proc.output().includes('cannot decide')); i++) await sleep(50);
   assert.match(open.proc.output(), /rate-limit store redis cannot decide: ERR_RATE_STORE_\w+: .*-ratelimit\.failMode=open: admitting/);

@@ -111,3 +111,23 @@ test('JWT callers: one budget per tenant named by the token, shared by tokens of
   const long = Array.from({ length: 50 }, (_, i) => `label_${i}=value_${i}`);
   assert.deepEqual([kind(access(3, long)), kind(access(3, long)), kind(access(3, long))], ['admit', 'admit', 'refuse']);
 });
+
+test('a refusal is remembered until its Retry-After: the store is not asked again meanwhile', async () => {
+  const local = new LocalRateStore();
+  let asked = 0;
+  const counting: RateStore = { name: 'redis', take: (c) => { asked++; return Promise.resolve(local.take(c)); }, close: async () => {} };
+  const { rl } = limiter(counting, 'closed');
+  const statuses = [];
+  for (let i = 0; i < 10; i++) {
+    const a = await rl.admit(limited, req(), '/x', null);
+    statuses.push(a !== null && a.kind === 'refuse' ? a.status : 200);
+  }
+  // Burst 2, then refusals; only the first refusal asked the store (one unit per 100 s).
+  assert.deepEqual(statuses, [200, 200, 429, 429, 429, 429, 429, 429, 429, 429]);
+  assert.equal(asked, 3);
+  const r = await rl.admit(limited, req(), '/x', null);
+  assert.ok(r !== null && r.kind === 'refuse');
+  const retry = Number(r.headers['retry-after']);
+  assert.ok(retry >= 99 && retry <= 100, String(retry));
+  assert.equal(r.headers['x-ratelimit-remaining'], '0');
+});
