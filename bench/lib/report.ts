@@ -31,6 +31,8 @@ export interface Aggregate {
   /** Enforcement scenarios: minus the plain twin on tenantgate, per round. */
   readonly deltaP50Us?: Spread;
   readonly deltaCpuUs?: Spread;
+  /** rps divided by the plain twin's in the same round. */
+  readonly ratioRpsPlain?: Spread;
 }
 
 export function median(xs: readonly number[]): number {
@@ -91,6 +93,7 @@ export function aggregate(all: readonly RunResult[], scenarios: readonly Scenari
         const b = (r: RunResult) => find(s.baseline as string, proxy, r.round);
         extra.deltaP50Us = perRound(runs, b, (t, p) => t.p50Us - p.p50Us);
         extra.deltaCpuUs = perRound(runs, b, (t, p) => t.cpuUsPerRequest - p.cpuUsPerRequest);
+        extra.ratioRpsPlain = perRound(runs, b, (t, p) => t.rps / p.rps);
         if (s.proxies.length === 1) {
           // Enforced vs vmauth's plain twin: what a user switching from vmauth gets.
           const vm = (r: RunResult) => find(s.baseline as string, 'vmauth', r.round);
@@ -121,7 +124,7 @@ export function table(aggs: readonly Aggregate[], na: readonly NaRow[], scenario
     for (const a of aggs.filter((x) => x.scenario === s.id)) {
       const notes: string[] = [];
       if (a.samplesPerSecond !== undefined) notes.push(`${fmtNum(a.samplesPerSecond)} samples/s, ${fmtNum(a.samplesPerCpuSecond ?? NaN)} per CPU-s`);
-      if (a.deltaP50Us !== undefined) notes.push(`vs plain: p50 ${fmtDelta(a.deltaP50Us, 'µs')}, CPU ${fmtDelta(a.deltaCpuUs, 'µs/req')}`);
+      if (a.deltaP50Us !== undefined) notes.push(`vs plain: rps ${fmtRatio(a.ratioRpsPlain)}, p50 ${fmtDelta(a.deltaP50Us, 'µs')}, CPU ${fmtDelta(a.deltaCpuUs, 'µs/req')}`);
       if (a.proxy === 'tenantgate' && !s.proxies.includes('vmauth') && s.baseline === undefined) notes.push('vmauth 1.79.5 has no equivalent');
       if (a.proxyCpuShare < 0.9) notes.push(`proxy core ${(a.proxyCpuShare * 100).toFixed(0)}% busy`);
       if (Number.isFinite(a.loadCoreBusy) && a.loadCoreBusy > 0.95) notes.push(`load core ${(a.loadCoreBusy * 100).toFixed(0)}% busy`);
@@ -163,6 +166,8 @@ export function checkTargets(aggs: readonly Aggregate[], micro: { promqlColdUs?:
   } else {
     out.push({ target: 'remote-write enforcement ≥ 1M samples/s per core', measured: micro.rwMSamplesPerS !== undefined ? `gateway: n/a (not implemented yet); library micro-benchmark: ${micro.rwMSamplesPerS.toFixed(2)}M samples/s` : 'n/a (not implemented yet)', verdict: 'n/a' });
   }
+  const lim = tg('get-limits');
+  out.push({ target: 'rate limits on every user cost ≤ 5% of GET rps', measured: lim?.ratioRpsPlain ? `${fmtRatio(lim.ratioRpsPlain)} of the plain GET's rps, CPU ${fmtDelta(lim.deltaCpuUs, 'µs/req')}` : 'n/a', verdict: verdict(lim?.ratioRpsPlain && lim.ratioRpsPlain.median >= 0.95) });
   const rss = aggs.filter((a) => a.proxy === 'tenantgate');
   const peak = rss.length ? Math.max(...rss.map((a) => a.peakRssMiB)) : NaN;
   out.push({ target: 'peak RSS ≤ 128 MiB at 64 connections', measured: Number.isFinite(peak) ? `${peak.toFixed(0)} MiB (max over scenarios)` : 'n/a', verdict: verdict(Number.isFinite(peak) ? peak <= 128 : undefined) });

@@ -15,12 +15,13 @@ import {
   compileHeaders, compileUrlPrefix, createJwtAuthenticator, JwtConfigError, JwtPlaceholderConfigError, rejectPlaceholders,
   type JwtAuthenticator, type JwtLogger, type JwtSectionInput,
 } from '../identify/jwt/index.ts';
-import { FieldError, type ConfigPath } from './errors.ts';
+import { FieldError, formatPath, type ConfigPath } from './errors.ts';
 import { compileTenantPolicy } from '../enforce/tenant/compile.ts';
 import { xxhash64 } from '../observe/xxhash64.ts';
 import { TrustedProxies } from '../authorize/real-ip.ts';
 import { withCredentialsStripped } from '../forward/credential-headers.ts';
 import { HashedPasswordUsers, isBcryptHash } from '../identify/password-hash.ts';
+import { compileLimits, LimitsFieldError, type RateLimits } from '../limit/config.ts';
 import type { CompiledConfig, CompiledRoute, CompiledUser, HeaderMatcher, HeaderOp, MtlsUser, QueryArgMatcher, RouteOptions, UserKind } from './model.ts';
 import type { RawAuthConfig, RawIpFilters, RawUrlMap, RawUser } from './schema.ts';
 
@@ -314,6 +315,7 @@ class Compiler {
       dumpRequestOnErrors: raw.dump_request_on_errors ?? false,
       accessLog: raw.access_log !== undefined ? { skipStatusCodes: new Set(raw.access_log.filters?.skip_status_codes ?? []) } : null,
       ipFilter: ipFilter(raw.ip_filters, [...path, 'ip_filters'], this.defaults),
+      limits: userLimits(raw, path, metricName === '' ? 'unauthorized' : metricName, [...routes, fallback, defaultUrl].some((r) => r?.tenant?.decodesWrites === true)),
     });
   }
 }
@@ -330,6 +332,36 @@ function tokenHashName(raw: RawUser, index: number, metricsProtected: boolean): 
   if (!metricsProtected) return `${kind}:users[${index}]`;
   const h = xxhash64(new TextEncoder().encode((raw.bearer_token || raw.auth_token) as string));
   return `${kind}:hash:${h.toString(16).toUpperCase().padStart(16, '0')}`;
+}
+
+function userLimits(raw: RawUser, path: ConfigPath, name: string, decodesWrites: boolean): RateLimits | null {
+  if (raw.limits === undefined) return null;
+  let limits: RateLimits | null;
+  try {
+    limits = compileLimits(raw.limits, `user:${name}`);
+  } catch (err) {
+    if (err instanceof LimitsFieldError) throw new FieldError([...path, 'limits', err.field], err.message);
+    throw err;
+  }
+  // A samples limit that no route can count would be silently ineffective.
+  if (limits?.writeSamples != null && !decodesWrites) {
+    throw new FieldError([...path, 'limits', 'write_samples_per_second'], 'samples are counted only where tenantgate decodes remote writes: a route of this user needs a `tenant:` section with enforce: promql (the default) that allows writes; otherwise limit write_bytes_per_second');
+  }
+  return limits;
+}
+
+/** Users that share a budget (same `limits.key`, or same name) must agree on its limits. */
+function checkSharedBudgets(users: readonly { user: CompiledUser; path: ConfigPath }[]): void {
+  const seen = new Map<string, { signature: string; path: ConfigPath }>();
+  for (const { user, path } of users) {
+    const l = user.limits;
+    if (l === null) continue;
+    const prev = seen.get(l.key);
+    if (prev === undefined) { seen.set(l.key, { signature: l.signature, path }); continue; }
+    if (prev.signature !== l.signature) {
+      throw new FieldError([...path, 'limits'], `this user shares the budget ${JSON.stringify(l.key)} with ${formatPath(prev.path)} but sets different limits; set the same limits, or give one of them its own limits.key`);
+    }
+  }
 }
 
 
@@ -446,6 +478,7 @@ export function compileConfig(raw: RawAuthConfig, source: string, defaults: Comp
     unauthorizedUser = c.user(uu, ['unauthorized_user'], 'unauthorized');
   }
 
+  checkSharedBudgets([...users.map((user, i) => ({ user, path: ['users', i] as ConfigPath })), ...(unauthorizedUser !== null ? [{ user: unauthorizedUser, path: ['unauthorized_user'] as ConfigPath }] : [])]);
   const jwt = jwtSections.length > 0 ? { authenticator: buildAuthenticator(jwtSections, defaults), users: jwtUsers } : null;
   return deepFreeze({
     source,

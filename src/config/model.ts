@@ -8,6 +8,7 @@ import type { CompiledHeaders, JwtAuthenticator } from '../identify/jwt/index.ts
 import type { TenantPolicy } from '../enforce/tenant/policy.ts';
 import type { HashedPasswordUsers } from '../identify/password-hash.ts';
 import type { RouteGuard } from '../authorize/route-guard.ts';
+import type { RateLimits } from '../limit/config.ts';
 
 /** A header to set (`value` non-empty) or remove (`value` empty) — vmauth's `headers` semantics. */
 export interface HeaderOp {
@@ -73,6 +74,8 @@ export interface CompiledUser {
   readonly dumpRequestOnErrors: boolean;
   readonly accessLog: { readonly skipStatusCodes: ReadonlySet<number> } | null;
   readonly ipFilter: IpFilter | null;
+  /** `limits:` (rate limits, concurrent queries), or null when the user has none. */
+  readonly limits: RateLimits | null;
 }
 
 export interface CompiledConfig {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { jwtSectionSchema } from '../identify/jwt/config-schema.ts';
 import { tenantSectionSchema } from '../enforce/tenant/config.ts';
 import { checkedLater, editorHints } from './editor-hints.ts';
+import { limitsSchema } from '../limit/config.ts';
 
 const text = z.string({ error: 'expected a string' }).register(editorHints, { scalar: 'text' });
 
@@ -103,6 +104,7 @@ export const userSchema = z.strictObject({
   tls_insecure_skip_verify: opt(bool).describe('Do not verify HTTPS backend certificates. Default: -backend.tlsInsecureSkipVerify.'),
   metric_labels: opt(z.record(z.string(), text)).describe('Extra labels on per-user metrics.'),
   access_log: opt(accessLog).describe('Log each request of this user ("access_log: {}" logs every request).'),
+  limits: opt(limitsSchema).describe('tenantgate: rate limits and a concurrent-query limit for this user; see docs/limits.md.'),
   ...routeOptions,
 }, { error: 'expected a user (a mapping)' });
 

@@ -25,6 +25,9 @@ export const REFUSALS = {
   jwt_tenant_unscoped: { status: 403, reason: 'tenant_unscoped' },
   /** A header value built for the backend that HTTP cannot carry (a claim outside Latin-1): the request's fault. */
   bad_backend_request: { status: 400, reason: 'bad_backend_request' },
+  rate_limited: { status: 429, reason: 'rate_limited' },
+  ratelimit_store_unavailable: { status: 503, reason: 'ratelimit_store_unavailable' },
+  ratelimit_length_required: { status: 411, reason: 'ratelimit_length_required' },
 } as const;
 
 export type RefusalCode = keyof typeof REFUSALS;

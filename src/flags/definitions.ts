@@ -138,6 +138,22 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
   f('pushmetrics.header', 'strings', '', 'Request headers for -pushmetrics.url, e.g. "Authorization: Basic …".'),
   f('pushmetrics.disableCompression', 'bool', 'false', 'Send pushed metrics without gzip.'),
 
+  // Rate limits (the `limits:` sections of -auth.config; docs/limits.md)
+  f('ratelimit.store', 'string', 'local', "tenantgate: where rate-limit buckets live: local (this gateway; shared by its -workers through the primary) or redis (shared by every replica through Redis / Valkey at -ratelimit.redis.addr)."),
+  f('ratelimit.failMode', 'string', 'open', 'tenantgate: when the rate-limit store cannot answer in time: open admits the request, closed refuses it with 503. Counted in tenantgate_ratelimit_store_errors_total.'),
+  f('ratelimit.maxKeys', 'int', '100000', 'tenantgate: most rate-limit buckets kept in memory (local store); beyond it full buckets, then the oldest, are dropped.'),
+  f('ratelimit.maxPendingCalls', 'int', '10000', 'tenantgate: most rate-limit store calls in flight per process; beyond it -ratelimit.failMode decides without asking the store.'),
+  f('ratelimit.redis.addr', 'string', '', 'tenantgate: Redis / Valkey address for -ratelimit.store=redis: host:port, or redis:// (rediss:// for TLS) URL.'),
+  f('ratelimit.redis.username', 'string', '', 'tenantgate: Redis ACL username.'),
+  f('ratelimit.redis.password', 'secret', '', 'tenantgate: Redis password; file:///path reads it from a file.'),
+  f('ratelimit.redis.db', 'int', '0', 'tenantgate: Redis database number.'),
+  f('ratelimit.redis.tls', 'bool', 'false', 'tenantgate: connect to Redis over TLS.'),
+  f('ratelimit.redis.tlsCAFile', 'string', '', 'tenantgate: CA file for verifying the Redis server certificate; the system roots when empty.'),
+  f('ratelimit.redis.tlsServerName', 'string', '', 'tenantgate: server name expected in the Redis server certificate.'),
+  f('ratelimit.redis.tlsInsecureSkipVerify', 'bool', 'false', 'tenantgate: do not verify the Redis server certificate.'),
+  f('ratelimit.redis.keyPrefix', 'string', 'tenantgate:rl:', 'tenantgate: prefix of every Redis key tenantgate writes (so several gateways or environments can share one Redis).'),
+  f('ratelimit.redis.timeout', 'duration', '100ms', 'tenantgate: how long a request waits for Redis before -ratelimit.failMode decides.'),
+
   // Go runtime tuning that has no counterpart in Node
   f('memory.allowedPercent', 'float', '60', 'Go memory tuning; no effect in tenantgate.', 'no-effect'),
   f('memory.allowedBytes', 'bytes', '0', 'Go memory tuning; no effect in tenantgate.', 'no-effect'),

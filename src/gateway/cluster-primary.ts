@@ -12,6 +12,7 @@ import type { MetricsSnapshot } from '../observe/metrics-snapshot.ts';
 import { isMessage, WORKER_COUNT_ENV, WORKER_SLOT_ENV, type ReloadState, type ToPrimary, type ToWorker } from './cluster-protocol.ts';
 import type { ServeContext } from './serve.ts';
 import { configDigest } from '../observe/audit-reload.ts';
+import { serveRateBuckets } from '../process/rate-buckets-ipc.ts';
 
 /** A worker that dies more often than this within RESTART_WINDOW_MS stops the whole gateway. */
 const MAX_RESTARTS = 5;
@@ -227,6 +228,7 @@ export async function runPrimary(ctx: ServeContext, count: number, argv: readonl
 
   // Workers run this same program with the same flags; structured clone keeps NaN quantiles intact.
   cluster.setupPrimary({ args: [...argv], serialization: 'advanced' });
+  if (ctx.opts.rateLimit?.store !== 'redis') serveRateBuckets(cluster, ctx.opts.rateLimit?.maxKeys ?? 100_000);
   for (const s of slots) fork(s);
 
   const onHup = () => { log.info('SIGHUP received; reloading -auth.config in every worker'); ctx.audit?.reopen(); void reloadAll('SIGHUP'); };

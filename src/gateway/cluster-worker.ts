@@ -9,6 +9,7 @@ import { parseConfigText } from '../config/load.ts';
 import type { CompiledConfig } from '../config/model.ts';
 import type { Metrics, ClusterScrape } from '../observe/metrics.ts';
 import { workerShare } from './cluster-limits.ts';
+import { ClusterRateStore, CLUSTER_RATE_TIMEOUT_MS } from '../process/rate-buckets-ipc.ts';
 import { isMessage, WORKER_COUNT_ENV, WORKER_SLOT_ENV, type ReloadState, type ToPrimary, type ToWorker } from './cluster-protocol.ts';
 import { logGuards, startServing, type ServeContext, type Serving } from './serve.ts';
 
@@ -46,6 +47,8 @@ async function serveAsWorker(ctx: ServeContext): Promise<number> {
     ...ctx.opts,
     maxConcurrentRequests: workerShare(ctx.opts.maxConcurrentRequests, slot, workers),
     userLimitShare: (limit: number) => workerShare(limit, slot, workers),
+    // With the in-process store, rate-limit buckets are the primary's: one budget per gateway.
+    ...(ctx.opts.rateLimit?.store === 'redis' ? {} : { rateStore: () => new ClusterRateStore(CLUSTER_RATE_TIMEOUT_MS, ctx.opts.rateLimit?.maxPendingCalls ?? 10_000) }),
   };
   const send = (m: ToPrimary) => { if (process.connected) process.send?.(m); };
 

@@ -30,6 +30,9 @@ import { InFlightRequests } from '../identify/in-flight.ts';
 import { realClientIp } from '../authorize/real-ip.ts';
 import { JwtPlaceholderValueError, renderHeaders } from '../identify/jwt/index.ts';
 import { Semaphore } from '../limit/semaphore.ts';
+import type { RateLimiter, RateTicket } from '../limit/rate-limiter.ts';
+import type { RateStore } from '../limit/rate-store.ts';
+import { createRateLimiter } from '../limit/store-settings.ts';
 import { UserRuntime } from '../limit/user-runtime.ts';
 import { clientIp, clientPort } from '../listen/client-address.ts';
 import { logAccess, redactHeaders, redactUri } from '../observe/access-log.ts';
@@ -57,6 +60,8 @@ export class Gateway {
   readonly #forwarder: Forwarder;
   /** Requests in flight, closed when a reload leaves them without a user. */
   readonly #inFlight: InFlightRequests;
+  /** `limits:` of users: rate limits and concurrent queries (src/limit/rate-limiter.ts). */
+  readonly #rate: RateLimiter;
   readonly #runtime = new WeakMap<CompiledUser, UserRuntime>();
   /** Per-user runtimes survive reloads when the user's metric identity is unchanged. */
   readonly #runtimeByKey = new Map<string, UserRuntime>();
@@ -73,6 +78,7 @@ export class Gateway {
     this.#global = new Semaphore(opts.maxConcurrentRequests);
     this.#identifier = new RequestIdentifier(opts.authHeaderNames, (req, r) => this.#jwtRefused(req, r));
     this.#inFlight = new InFlightRequests(opts.authHeaderNames);
+    this.#rate = createRateLimiter(opts, metrics, log);
     this.#forwarder = new Forwarder(opts, metrics, log, (req, res, err) => this.#refuseUnsafeClaim(req, res, err));
     metrics.gauge('vmauth_concurrent_requests_capacity', () => this.#global.capacity);
     metrics.gauge('vmauth_concurrent_requests_current', () => this.#global.current);
@@ -81,6 +87,8 @@ export class Gateway {
   }
 
   get config(): CompiledConfig { return this.#config; }
+
+  get rateStore(): RateStore { return this.#rate.store; }
 
   /** Atomically replaces the config; requests in flight finish on the snapshot they started with. */
   swapConfig(next: CompiledConfig): void {
@@ -156,9 +164,10 @@ export class Gateway {
     const onClose = () => { if (!res.writableFinished) ctx.gone.abort(); };
     res.once('close', onClose);
     const untrack = this.#inFlight.track(ctx.req, ctx.user, () => { ctx.gone.abort(); res.destroy(); });
-    const held: Held = { user: false, global: false, bytes: 0 };
+    const held: Held = { user: false, global: false, bytes: 0, ticket: null };
     try {
       if (!this.#authorize(ctx)) return;
+      if (!await this.#admitRate(ctx, held)) return;
       if (!this.#route(ctx)) return;
       if (!await this.#readBody(ctx, held)) return;
       if (!await this.#acquireSlots(ctx, held)) return;
@@ -174,6 +183,7 @@ export class Gateway {
       stats.errors++;
       if (!res.headersSent) { sendText(res, 500, 'internal error'); ctx.status = 500; } else res.destroy();
     } finally {
+      held.ticket?.release();
       if (held.global) this.#global.release();
       if (held.user) runtime.limit.release();
       if (held.bytes > 0) runtime.releaseBytes(held.bytes);
@@ -181,6 +191,23 @@ export class Gateway {
       res.off('close', onClose);
       this.#observe(ctx);
     }
+  }
+
+  /**
+   * admit, part zero: the user's rate limits (`limits:`), before any slot is taken or byte read,
+   * so a user over its limit costs nobody else anything.
+   */
+  async #admitRate(ctx: RequestContext, held: Held): Promise<boolean> {
+    const admission = this.#rate.admit(ctx.user, ctx.req, ctx.target.path, ctx.access);
+    if (admission === null) return true;
+    const a = admission instanceof Promise ? await admission : admission;
+    if (a.kind === 'refuse') {
+      ctx.status = this.#rate.respond(ctx.res, a);
+      ctx.reason = this.#rate.refusalReason(ctx.req) ?? 'rate_limited';
+      return false;
+    }
+    held.ticket = a;
+    return true;
   }
 
   /** authorize: the user's own IP filter. */
@@ -324,13 +351,23 @@ export class Gateway {
       bodyDeadlineMs: Math.max(0, ctx.deadline - performance.now()), userKey: ctx.user.logName,
     }, (decision) => resolveTenantDecision(decision, lookup));
     switch (d.kind) {
-      case 'forward':
+      case 'forward': {
+        if (d.samples !== undefined) {
+          const over = this.#rate.chargeWriteSamples(ctx.user, ctx.req, d.samples);
+          const o = over instanceof Promise ? await over : over;
+          if (o !== null) {
+            ctx.status = this.#rate.respond(ctx.res, o);
+            ctx.reason = this.#rate.refusalReason(ctx.req) ?? 'rate_limited';
+            return false;
+          }
+        }
         ctx.target = d.target;
         ctx.body = d.body;
         ctx.headerOps = d.headerOps;
         ctx.responseFilter = d.responseFilter;
         ctx.tenantAccess = d.access;
         return true;
+      }
       case 'body':
         if (d.bound !== undefined) return this.#refuseBound(ctx, d.bound);
         this.#refuse(ctx, d.code, d.message);
@@ -434,12 +471,12 @@ export class Gateway {
 
   #access(user: CompiledUser | null, req: IncomingMessage, status: number, start: number, name: string): void {
     if (user === null || user.accessLog === null || user.accessLog.skipStatusCodes.has(status)) return;
-    logAccess(this.#log, req, status, performance.now() - start, name);
+    logAccess(this.#log, req, status, performance.now() - start, name, this.#rate.refusalReason(req));
   }
 }
 
-/** Concurrency slots and body memory one request holds, released when it ends. */
-interface Held { user: boolean; global: boolean; bytes: number }
+/** Concurrency slots, body memory and a rate-limit ticket one request holds, released when it ends. */
+interface Held { user: boolean; global: boolean; bytes: number; ticket: RateTicket | null }
 
 const NO_BODY: BufferedBody = { kind: 'none' };
 

@@ -15,6 +15,7 @@ import { httpAuthHeaders } from '../observe/access-log.ts';
 import { AuditLog } from '../observe/audit-log.ts';
 import { configureOffload, type OffloadOptions } from '../offload/offload.ts';
 import { Logger } from '../observe/logger.ts';
+import { rateLimitSettings, type RateLimitSettings } from '../limit/store-settings.ts';
 import { VERSION } from '../version.ts';
 import { WORKER_SLOT_ENV } from './cluster-protocol.ts';
 import type { GatewayOptions } from './options.ts';
@@ -67,7 +68,7 @@ function trustedProxiesFlag(f: ParsedFlags): TrustedProxies | null {
   return trusted;
 }
 
-function gatewayOptions(f: ParsedFlags, compile: CompileDefaults): GatewayOptions {
+function gatewayOptions(f: ParsedFlags, compile: CompileDefaults, rateLimit: RateLimitSettings): GatewayOptions {
   const authHeaders = f.strings('httpAuthHeader').filter((s) => s !== '').map((s) => s.toLowerCase());
   const security: [string, string][] = [];
   if (f.string('http.header.hsts')) security.push(['strict-transport-security', f.string('http.header.hsts')]);
@@ -89,6 +90,7 @@ function gatewayOptions(f: ParsedFlags, compile: CompileDefaults): GatewayOption
     realIpHeader: f.string('httpRealIPHeader') === '' ? null : f.string('httpRealIPHeader').toLowerCase(),
     securityHeaders: security,
     compile,
+    rateLimit,
   };
 }
 
@@ -141,6 +143,7 @@ export function workerCount(f: ParsedFlags): number {
 export async function gatewayMain(argv: readonly string[]): Promise<number> {
   let flags: ParsedFlags;
   let workers: number;
+  let rateLimit: RateLimitSettings;
   try {
     flags = parseFlags(argv);
     workers = workerCount(flags);
@@ -151,6 +154,7 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
     const { offload, guard } = offloadFromFlags(flags);
     configureOffload(offload);
     configureLoginGuard(guard);
+    rateLimit = rateLimitSettings(flags);
   } catch (err) {
     if (err instanceof FlagError) {
       process.stderr.write(`${err.message}\n`);
@@ -189,7 +193,7 @@ export async function gatewayMain(argv: readonly string[]): Promise<number> {
     if (err instanceof FlagError) { process.stderr.write(`${err.message}\n`); return err.exitCode; }
     throw err;
   }
-  const opts = gatewayOptions(flags, compile);
+  const opts = gatewayOptions(flags, compile, rateLimit);
   for (const h of opts.authHeaderNames) httpAuthHeaders.add(h);
 
   if (flags.bool('dryRun')) {

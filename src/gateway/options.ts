@@ -1,5 +1,7 @@
 // Runtime options derived from command-line flags, resolved once at start-up.
 import type { CompileDefaults } from '../config/compile.ts';
+import type { RateStore } from '../limit/rate-store.ts';
+import type { RateLimitSettings } from '../limit/store-settings.ts';
 
 export interface GatewayOptions {
   readonly authHeaderNames: readonly string[];
@@ -23,4 +25,8 @@ export interface GatewayOptions {
   readonly realIpHeader: string | null;
   readonly securityHeaders: readonly (readonly [string, string])[];
   readonly compile: CompileDefaults;
+  /** -ratelimit.* flags (unset: the in-process store, failing open). */
+  readonly rateLimit?: RateLimitSettings;
+  /** Overrides the store -ratelimit.store selects (cluster workers ask the primary's buckets). */
+  readonly rateStore?: () => RateStore;
 }

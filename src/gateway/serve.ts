@@ -197,6 +197,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
     log.error(`cannot start listening: ${(err as Error).message}`);
     await Promise.all(listeners.map((l) => l.close(0)));
     amWatch.stop();
+    await gateway.rateStore.close();
     gateway.config.jwt?.authenticator.close();
     await closeAllDispatchers();
     return null;
@@ -234,6 +235,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
       await pusher?.stop();
       await ctx.audit?.close();
       amWatch.stop();
+      await gateway.rateStore.close();
       gateway.config.jwt?.authenticator.close();
       await closeAllDispatchers();
     },

@@ -13,7 +13,8 @@ export const httpAuthHeaders = {
 
 export { redactHeaders, redactUri };
 
-export function logAccess(log: Logger, req: IncomingMessage, status: number, durationMs: number, username: string): void {
+/** `reason`: why tenantgate refused the request itself (e.g. `rate_limited:requests`), when it did. */
+export function logAccess(log: Logger, req: IncomingMessage, status: number, durationMs: number, username: string, reason?: string): void {
   const remote = `${clientIp(req)}:${clientPort(req)}`;
   const xff = req.headers['x-forwarded-for'];
   log.info('access_log', {
@@ -25,5 +26,6 @@ export function logAccess(log: Logger, req: IncomingMessage, status: number, dur
     referer: req.headers.referer ?? '',
     duration_ms: Math.round(durationMs),
     username,
+    ...(reason !== undefined ? { reason } : {}),
   });
 }

@@ -27,6 +27,9 @@ const HELP: Record<string, string> = {
   tenantgate_worker_requests_total: 'Requests accepted for a user, per worker process.',
   tenantgate_alertmanager_unsafe_config: 'Whether the Alertmanager behind a tenant route can let tenants\' alerts meet, or cannot be read (1): tenant alert posts to it are refused.',
   tenantgate_alertmanager_config_checks_total: 'Reads of Alertmanager configurations behind tenant routes, by result (safe, unsafe, error).',
+  tenantgate_user_rate_limited_total: 'Requests refused by a user\'s `limits:`, per user and limit (requests, queries, write_samples, write_bytes, concurrent_queries, store_unavailable).',
+  tenantgate_ratelimit_store_connected: 'Processes whose connection to the rate-limit store is up (1 per process; summed over -workers).',
+  tenantgate_ratelimit_store_errors_total: 'Rate-limit decisions the store could not make, by store and what -ratelimit.failMode did (admitted or refused).',
 };
 
 export class RequestStats {

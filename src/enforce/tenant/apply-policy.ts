@@ -18,6 +18,8 @@ export interface EnforcedRequest {
   readonly responseFilter: ResponseFilter | undefined;
   /** The endpoint's classification, for the audit trail. */
   readonly access: string;
+  /** Remote-write samples the policy decoded, for write_samples limits. */
+  readonly samples: number | undefined;
 }
 
 /** A body that could not be read whole: the gateway's own refusal, or the policy's body bound. */
@@ -73,6 +75,7 @@ export async function applyTenantPolicy(policy: TenantPolicy, input: PolicyInput
     headerOps: [...headerOps.filter((h) => !overridden.has(h.lower)), ...ops],
     responseFilter: d.responseFilter,
     access: d.access ?? 'unknown',
+    samples: d.writeSamples,
   };
 }
 

@@ -57,6 +57,7 @@ interface CompiledMetrics {
 
 export class CompiledTenantPolicy implements TenantPolicy {
   readonly maxBodyBytes: number;
+  readonly decodesWrites: boolean;
   readonly config: TenantConfig;
   readonly source: TenantPolicySource;
   readonly #readLimit: BodyLimit;
@@ -81,6 +82,7 @@ export class CompiledTenantPolicy implements TenantPolicy {
       bytes: config.maxBodyBytes,
       refusal: refuse(413, 'tenant_body_too_large', `the request body is larger than ${config.maxBodyBytes} bytes (tenant.max_body_size), the most tenant enforcement reads`),
     };
+    this.decodesWrites = config.enforce === 'promql' && config.mode !== 'read';
     this.#allow = allow;
     this.#drop = drop;
     this.#base = config.enforce !== 'victorialogs' && config.labels.size > 0 ? this.#compileMetrics(metricsScope(config, null)) : null;

@@ -70,6 +70,8 @@ export interface TenantForward {
   readonly responseFilter?: ResponseFilter;
   /** How the endpoint was classified, for the audit trail (`read`, `write`, or `allowed_path`). */
   readonly access?: string;
+  /** Remote-write samples in the (decoded) body, when the policy decoded a write: for write_samples limits. */
+  readonly writeSamples?: number;
 }
 
 /** The backend's answer to a lookup. */
@@ -122,5 +124,7 @@ export interface TenantPolicy {
    * sizes alone: decides whether the work runs inline or in the worker pool.
    */
   workSize(req: TenantRequest): number;
+  /** Whether remote writes on this route are decoded (so their samples are counted: `writeSamples`). */
+  readonly decodesWrites?: boolean;
   enforce(req: TenantRequest): TenantDecision;
 }

@@ -111,7 +111,7 @@ function remoteWrite(req: TenantRequest, cfg: TenantConfig, scope: MetricsScope)
       maxSeries: b.maxWriteSeries,
       maxLabelsPerSeries: b.maxWriteLabels,
     }, { version });
-    return { kind: 'forward', rawQuery: writeQuery(req, cfg), body: Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength), removeHeaders: TENANT_HEADERS };
+    return { kind: 'forward', rawQuery: writeQuery(req, cfg), body: Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength), removeHeaders: TENANT_HEADERS, writeSamples: out.samples };
   } catch (err) {
     if (err instanceof RemoteWriteError) {
       switch (err.code) {
