@@ -130,6 +130,8 @@ test('20,000 GETs and buffered POSTs survive a backend being killed and restarte
   assert.equal(s0.count, servedBy.get('b0'));
   assert.equal(s2.count, servedBy.get('b2'));
   // least_loaded spreads the load: each healthy backend took a fair share.
-  for (const [name, n] of servedBy) assert.ok(n > TOTAL / 10, `${name} served only ${n}`);
+  // The two backends that stayed up share the load; the restarted one's share depends on how long
+  // the run lasts after its -failTimeout, so it is checked above only for getting traffic again.
+  for (const name of ['b0', 'b2']) assert.ok((servedBy.get(name) ?? 0) > TOTAL / 10, `${name} served only ${servedBy.get(name) ?? 0}`);
   process.stdout.write(`# ${TOTAL} requests in ${seconds.toFixed(1)} s (${Math.round(TOTAL / seconds)} req/s); served by ${JSON.stringify(Object.fromEntries(servedBy))}; restarted backend first hit ${revived.first - killAt} ms after the kill\n`);
 });
