@@ -4,6 +4,7 @@
 // names the user and how it was matched (never a secret), the route with its config line, the
 // backends, the headers set and removed, the tenant classification, and the request exactly as
 // it would be forwarded — or the refusal with its status and reason.
+import { urlWithoutQuery } from '../observe/secrets.ts';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { CompiledConfig, CompiledUser, HeaderOp, RouteOptions } from '../config/model.ts';
@@ -144,7 +145,7 @@ export async function explainRequest(config: CompiledConfig, input: ExplainInput
   const set = route.backends;
   const routeInfo = (ops: readonly HeaderOp[]) => ({
     kind, config: routePath, line: lines?.get(routePath),
-    backends: set.backends.map((b) => safeDisplay(b.target.display)),
+    backends: set.backends.map((b) => urlWithoutQuery(b.target.display, '?…')),
     load_balancing_policy: set.policy,
     headers_set: ops.filter((o) => o.value !== '').map((o) => `${o.name}: ${SECRET_HEADERS.has(o.lower) ? '***' : o.value}`),
     headers_removed: ops.filter((o) => o.value === '').map((o) => o.name),
@@ -194,7 +195,7 @@ export async function explainRequest(config: CompiledConfig, input: ExplainInput
       const name = raw[i] as string;
       headers.push(`${name}: ${SECRET_HEADERS.has(name.toLowerCase()) || authHeaders.includes(name.toLowerCase()) ? '***' : raw[i + 1] as string}`);
     }
-    requests.push({ backend: safeDisplay(t.display), method: request.method, path: redactUri(path), headers });
+    requests.push({ backend: urlWithoutQuery(t.display, '?…'), method: request.method, path: redactUri(path), headers });
   }
   return {
     request, user: userInfo, route: routeInfo(headerOps), tenant, decision: 'forward',
@@ -237,11 +238,6 @@ function configLines(text: string): Map<string, number> {
   return out;
 }
 
-/** A backend URL without its query string, which may hold auth keys. */
-function safeDisplay(display: string): string {
-  const q = display.indexOf('?');
-  return q < 0 ? display : `${display.slice(0, q)}?…`;
-}
 
 function printableBody(body: Buffer | null): string | null {
   if (body === null) return null;

@@ -6,6 +6,7 @@
 // object (so its in-flight count and broken state carry over), a vanished one is only retired
 // and gives its connection pool back when its last request ends. A failed lookup keeps the
 // addresses of the last good one (vmauth falls back to the literal host instead).
+import { urlWithoutQuery } from '../observe/secrets.ts';
 import { isIP } from 'node:net';
 import { Backend, type BackendSource, type BackendTarget } from './backend-set.ts';
 import { leaseDispatcher, type BackendTlsOptions, type PoolSettings } from './dispatchers.ts';
@@ -68,7 +69,7 @@ export class BackendDiscovery implements BackendSource {
     } catch (err) {
       // A pool for a new address could not be made (e.g. a TLS file vanished): keep the current list.
       for (const b of list) if (!current.includes(b)) b.retire();
-      this.#o.log?.warn(`cannot use newly discovered backends for ${safeDisplay(this.#sources[0]?.target.display ?? '')}: ${(err as Error).message}`);
+      this.#o.log?.warn(`cannot use newly discovered backends for ${urlWithoutQuery(this.#sources[0]?.target.display ?? '')}: ${(err as Error).message}`);
       return null;
     }
     const same = list.length === current.length && list.every((b, i) => b === current[i]);
@@ -113,7 +114,7 @@ export class BackendDiscovery implements BackendSource {
       return [...new Set(addrs)].sort();
     } catch (err) {
       const kept = s.addrs !== null ? `keeping the last resolved addresses ${s.addrs.join(', ')}` : 'using the host as written';
-      this.#o.log?.warn(`cannot discover backend ${host.startsWith('srv+') ? 'SRV records' : 'IPs'} for ${safeDisplay(s.target.display)}: ${(err as Error).message}; ${kept}`);
+      this.#o.log?.warn(`cannot discover backend ${host.startsWith('srv+') ? 'SRV records' : 'IPs'} for ${urlWithoutQuery(s.target.display)}: ${(err as Error).message}; ${kept}`);
       return null;
     }
   }
@@ -136,7 +137,3 @@ export function joinHostPort(host: string, port: string): string {
   return port === '' ? h : `${h}:${port}`;
 }
 
-function safeDisplay(display: string): string {
-  const q = display.indexOf('?');
-  return q < 0 ? display : display.slice(0, q);
-}

@@ -1,6 +1,7 @@
 // The forward stage: picks a backend of the route, sends the (possibly rewritten) request and
 // streams the answer back; fails over to another backend when that is safe (vmauth's rules:
 // a buffered body small enough to resend, a network error or a retry_status_codes answer).
+import { urlWithoutQuery } from '../observe/secrets.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayOptions } from '../gateway/options.ts';
 import type { RequestContext } from '../gateway/request-context.ts';
@@ -101,19 +102,19 @@ export class Forwarder {
           // without taking the backend out of rotation.
           stats.errors++;
           if (errCode(result.error) === 'ERR_RESPONSE_TOO_LARGE') return this.#refuse(ctx, 'tenant_response_too_large', responseTooLarge(ctx.responseFilter));
-          this.#log.warn(`cannot filter the response of ${safeUrl(t.display)} for the tenant: ${result.error.message}`, { user: user.logName });
+          this.#log.warn(`cannot filter the response of ${urlWithoutQuery(t.display)} for the tenant: ${result.error.message}`, { user: user.logName });
           return this.#refuse(ctx, 'tenant_response_unfilterable', 'the backend response could not be filtered for this tenant');
         case 'retry-status':
           if (!canRetry) {
             // As vmauth: a status listed for retries that cannot be retried (body too large to
             // resend, or retries disabled) is an error, not the backend's answer.
             stats.errors++;
-            this.#log.warn(`got response status code=${result.status} from ${safeUrl(t.display)}, but cannot retry the request at another backend, because the request body has been already consumed`, { user: user.logName });
+            this.#log.warn(`got response status code=${result.status} from ${urlWithoutQuery(t.display)}, but cannot retry the request at another backend, because the request body has been already consumed`, { user: user.logName });
             return this.#refuse(ctx, 'backend_error_no_retry', `got response status code=${result.status} from the backend, but cannot retry the request at another backend, because the request body has been already consumed`);
           }
           stats.backendErrors++;
           set.markBroken(backend, Date.now(), `status ${result.status} (retry_status_codes)`); // as vmauth: skipped for -failTimeout like a failed backend
-          this.#log.warn(`request to ${safeUrl(t.display)} failed with status ${result.status} listed in retry_status_codes; retrying at another backend`, { user: user.logName });
+          this.#log.warn(`request to ${urlWithoutQuery(t.display)} failed with status ${result.status} listed in retry_status_codes; retrying at another backend`, { user: user.logName });
           continue;
         case 'failed': {
           stats.backendErrors++;
@@ -121,10 +122,10 @@ export class Forwarder {
           if (!canRetry) {
             stats.errors++;
             // The backend's address and path stay in the log; the client learns only that it failed.
-            this.#log.warn(`cannot proxy the request to ${safeUrl(t.display)}: ${result.error.message}`, { user: user.logName });
+            this.#log.warn(`cannot proxy the request to ${urlWithoutQuery(t.display)}: ${result.error.message}`, { user: user.logName });
             return this.#refuse(ctx, 'backend_error_no_retry', `cannot proxy the request to the backend: ${errCode(result.error) || 'request failed'}`);
           }
-          this.#log.warn(`request to ${safeUrl(t.display)} failed: ${result.error.message}; retrying at another backend`, { user: user.logName });
+          this.#log.warn(`request to ${urlWithoutQuery(t.display)} failed: ${result.error.message}; retrying at another backend`, { user: user.logName });
           continue;
         }
       }
@@ -146,8 +147,3 @@ function errCode(err: Error): string {
   return (err as { code?: string }).code ?? '';
 }
 
-/** A backend URL for messages: no query string, which may hold secrets such as auth keys. */
-function safeUrl(display: string): string {
-  const q = display.indexOf('?');
-  return q < 0 ? display : display.slice(0, q);
-}

@@ -81,6 +81,15 @@ export function redactUrl(text: string): string {
   return m[1] + userinfo + redactUri(m[3] as string);
 }
 
+/**
+ * A backend URL for messages and pages: no query string, which may hold auth keys; `marker` (e.g.
+ * `?…`) says that one was there.
+ */
+export function urlWithoutQuery(display: string, marker = ''): string {
+  const q = display.indexOf('?');
+  return q < 0 ? display : display.slice(0, q) + marker;
+}
+
 /** Every URL inside free text (an error message, a flag list) redacted. */
 export function redactUrlsIn(text: string): string {
   return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (u) => redactUrl(u));

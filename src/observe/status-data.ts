@@ -1,5 +1,6 @@
 // Gathers what the status page shows from the live gateway: the config snapshot in use, each
 // user's counters and limits, each route's backends and their health, and recent refusals.
+import { urlWithoutQuery } from './secrets.ts';
 import type { CompiledUser, RouteOptions } from '../config/model.ts';
 import { describeTenantScope } from '../enforce/tenant/describe.ts';
 import type { Gateway } from '../gateway/gateway.ts';
@@ -72,7 +73,7 @@ function route(name: string, match: string, r: RouteOptions, now: number): Route
     tenant: r.tenant !== null ? describeTenantScope(r.tenant) : '',
     policy: r.backends.policy,
     backends: r.backends.backends.map((b) => ({
-      url: withoutQuery(b.target.display),
+      url: urlWithoutQuery(b.target.display, '?…'),
       healthy: b.brokenUntil === 0 || b.brokenUntil <= now,
       inFlight: b.inFlight,
       lastError: b.lastError,
@@ -82,7 +83,3 @@ function route(name: string, match: string, r: RouteOptions, now: number): Route
   };
 }
 
-function withoutQuery(display: string): string {
-  const q = display.indexOf('?');
-  return q < 0 ? display : `${display.slice(0, q)}?…`;
-}
