@@ -132,7 +132,7 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
     basicAuth: flags.string('httpAuth.username') === '' ? null : { username: flags.string('httpAuth.username'), password: secretFlag(flags.string('httpAuth.password')) },
     statusAuthKey: secretFlag(flags.string('statusAuthKey')),
     describeFlags: () => flags.describe(),
-    status: (query) => renderStatusPage(collectStatus(gateway, status, query, cluster?.label ?? '')),
+    status: (query) => renderStatusPage(collectStatus(gateway, metrics, status, query, cluster?.label ?? '')),
     explain: (input) => explainRequest(gateway.config, input, { authHeaderNames: opts.authHeaderNames, configText: serving.text, removeXffValue: opts.removeXffValue }),
     reload: cluster === null ? (ip) => reloadFromSource(`/-/reload from ${ip}`) : (ip) => cluster.requestReload(`/-/reload from ${ip}`),
     shutdownDeadline: () => shutdownDeadline,

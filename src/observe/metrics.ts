@@ -88,6 +88,11 @@ export class Metrics {
     this.#errorsByReason.set(reason, (this.#errorsByReason.get(reason) ?? 0) + 1);
   }
 
+  /** The current value of a counter set with inc/set (0 when never set). */
+  counter(name: string): number {
+    return this.#counters.get(name) ?? 0;
+  }
+
   inc(name: string, by = 1): void {
     this.#counters.set(name, (this.#counters.get(name) ?? 0) + by);
   }

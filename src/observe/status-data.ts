@@ -6,6 +6,8 @@ import { describeTenantScope } from '../enforce/tenant/describe.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { VERSION } from '../version.ts';
 import { configDigest } from './audit-reload.ts';
+import { labelString, type Metrics } from './metrics.ts';
+import type { RateLimits } from '../limit/config.ts';
 import type { RouteStatus, StatusData, UserStatus } from './status-page.ts';
 
 export interface StatusState {
@@ -16,7 +18,7 @@ export interface StatusState {
   readonly text: () => string;
 }
 
-export function collectStatus(gateway: Gateway, state: StatusState, query: URLSearchParams, processLabel: string): StatusData {
+export function collectStatus(gateway: Gateway, metrics: Metrics, state: StatusState, query: URLSearchParams, processLabel: string): StatusData {
   const config = gateway.config;
   const now = Date.now();
   const all = config.unauthorizedUser !== null ? [...config.users, config.unauthorizedUser] : config.users;
@@ -32,6 +34,8 @@ export function collectStatus(gateway: Gateway, state: StatusState, query: URLSe
       inFlight: rt?.stats.current ?? 0,
       capacity: rt?.limit.capacity ?? 0,
       limitReached: rt?.stats.limitReached ?? 0,
+      rateLimits: describeLimits(u.limits),
+      rateLimited: u.limits === null ? [] : LIMIT_NAMES.map((l) => [l, metrics.counter(`tenantgate_user_rate_limited_total${labelString({ ...u.metricLabels, limit: l })}`)] as const),
       routes: routesOf(u, path, now),
     };
   });
@@ -83,3 +87,14 @@ function route(name: string, match: string, r: RouteOptions, now: number): Route
   };
 }
 
+
+const LIMIT_NAMES = ['requests', 'queries', 'write_samples', 'write_bytes', 'concurrent_queries', 'store_unavailable'] as const;
+
+/** `requests 100/s (burst 200), queries 20/s (burst 20), 8 concurrent queries; budget team-b`. */
+function describeLimits(l: RateLimits | null): string {
+  if (l === null) return '';
+  const parts: string[] = [];
+  for (const r of [l.requests, l.queries, l.writeSamples, l.writeBytes]) if (r !== null) parts.push(`${r.name} ${r.ratePerSecond}/s (burst ${r.burst})`);
+  if (l.maxConcurrentQueries > 0) parts.push(`${l.maxConcurrentQueries} concurrent queries`);
+  return `${parts.join(', ')}; budget ${l.key}`;
+}

@@ -33,6 +33,10 @@ export interface UserStatus {
   readonly inFlight: number;
   readonly capacity: number;
   readonly limitReached: number;
+  /** The user's `limits:` in one line, or '' without any. */
+  readonly rateLimits: string;
+  /** Requests refused by those limits since start, by limit name. */
+  readonly rateLimited: readonly (readonly [string, number])[];
   readonly routes: readonly RouteStatus[];
 }
 
@@ -93,6 +97,12 @@ export function page(title: string, body: string): string {
 `;
 }
 
+function rateCell(u: UserStatus): string {
+  if (u.rateLimits === '') return '<span class="muted">none</span>';
+  const hit = u.rateLimited.filter(([, n]) => n > 0);
+  return `${escapeHtml(u.rateLimits)}${hit.length > 0 ? `<div class="bad">refused: ${hit.map(([l, n]) => `${escapeHtml(l)} ${n}`).join(', ')}</div>` : ''}`;
+}
+
 export function renderStatusPage(d: StatusData): string {
   const e = escapeHtml;
   const parts: string[] = [];
@@ -113,13 +123,13 @@ export function renderStatusPage(d: StatusData): string {
     ? '<p class="ok">All backends healthy.</p>'
     : `<p class="bad">${broken.length} broken backend${broken.length === 1 ? '' : 's'}:</p><ul>${broken.map(({ u, rt, b }) => `<li><code>${e(b.url)}</code> (user ${e(u.name || u.kind)}, ${e(rt.name)}): ${e(b.lastError || 'failed')} — ${e(ago(d.now, b.lastErrorAt))}</li>`).join('')}</ul>`);
 
-  parts.push(`<h2 id="users">Users</h2><table><tr><th>user</th><th>auth</th><th>requests</th><th>errors</th><th>in flight / limit</th><th>limit reached</th><th>routes → backends</th></tr>`);
+  parts.push(`<h2 id="users">Users</h2><table><tr><th>user</th><th>auth</th><th>requests</th><th>errors</th><th>in flight / limit</th><th>limit reached</th><th>rate limits</th><th>routes → backends</th></tr>`);
   for (const u of d.users) {
     const routes = u.routes.map((rt) => {
       const backends = rt.backends.map((b) => `<div><span class="${b.healthy ? 'ok' : 'bad'}">${b.healthy ? 'healthy' : 'broken'}</span> <code>${e(b.url)}</code> <span class="muted">${b.inFlight} in flight${b.lastErrorAt > 0 ? ` · last error ${e(ago(d.now, b.lastErrorAt))}: ${e(b.lastError)}` : ''}</span></div>`).join('');
       return `<div><b>${e(rt.name)}</b> <span class="muted">${e(rt.match)}${rt.tenant !== '' ? ` · tenant ${e(rt.tenant)}` : ''} · ${e(rt.policy)}</span>${backends}</div>`;
     }).join('');
-    parts.push(`<tr><td>${e(u.name || '(unnamed)')}</td><td>${e(u.kind)}</td><td>${u.requests}</td><td>${u.errors}${u.backendErrors > 0 ? ` <span class="muted">(backend ${u.backendErrors})</span>` : ''}</td><td>${u.inFlight} / ${u.capacity}</td><td>${u.limitReached}</td><td>${routes}</td></tr>`);
+    parts.push(`<tr><td>${e(u.name || '(unnamed)')}</td><td>${e(u.kind)}</td><td>${u.requests}</td><td>${u.errors}${u.backendErrors > 0 ? ` <span class="muted">(backend ${u.backendErrors})</span>` : ''}</td><td>${u.inFlight} / ${u.capacity}</td><td>${u.limitReached}</td><td>${rateCell(u)}</td><td>${routes}</td></tr>`);
   }
   parts.push('</table>');
 

@@ -14,7 +14,7 @@ import { chromiumEnv, chromiumPath } from '../helpers/chromium.ts';
 import { startVictoriaMetrics, type VictoriaMetrics } from '../helpers/victoria-metrics.ts';
 
 const KEY = 'status-key-0123456789';
-const SECRETS = ['team-a-password-42', 'team-b-password-42', 'bearer-token-secret-42', KEY];
+const SECRETS = ['team-a-password-42', 'team-b-password-42', 'bearer-token-secret-42', 'limited-password-42', KEY];
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
 let vm: VictoriaMetrics;
@@ -33,6 +33,10 @@ users:
 - username: team-b
   password: team-b-password-42
   url_prefix: ${vm.url}/?extra_label=tenant=team-b
+- username: limited
+  password: limited-password-42
+  url_prefix: ${vm.url}
+  limits: {requests_per_second: 0.01, requests_burst: 1}
 - name: flaky
   bearer_token: bearer-token-secret-42
   url_prefix: http://127.0.0.1:${dead}
@@ -40,6 +44,7 @@ users:
   // A refusal and a broken backend for the page to show.
   assert.equal((await fetch(`${gw.url}/api/v1/admin/tsdb/delete_series?match[]=up`, { method: 'POST', headers: { authorization: basic('team-a', 'team-a-password-42') } })).status, 403);
   assert.equal((await fetch(`${gw.url}/api/v1/query?query=up`, { headers: { authorization: 'Bearer bearer-token-secret-42' } })).status, 502);
+  for (const want of [200, 429]) assert.equal((await fetch(`${gw.url}/api/v1/query?query=up`, { headers: { authorization: basic('limited', 'limited-password-42') } })).status, want);
   browser = await chromium.launch({
     executablePath: chromiumPath(),
     env: chromiumEnv(),
@@ -68,7 +73,7 @@ describe('status page', () => {
     assert.doesNotMatch(csp, /unsafe-inline|script-src/);
     const html = await res.text();
     assert.doesNotMatch(html, /<script/i);
-    for (const s of SECRETS.slice(0, 3)) assert.ok(!html.includes(s), 'no credential on the page');
+    for (const s of SECRETS.slice(0, 4)) assert.ok(!html.includes(s), 'no credential on the page');
   });
 
   test('in Chromium: every section, the broken backend, the refusal, and the explain form', async () => {
@@ -88,6 +93,8 @@ describe('status page', () => {
     assert.match(refusals, /delete_series/);
     const users = await page.locator('#users + table').innerText();
     assert.match(users, /tenant=team-a/);
+    assert.match(users, /requests 0\.01\/s \(burst 1\); budget user:limited/);
+    assert.match(users, /refused: requests 1/);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}status-page.png`, fullPage: true });
 
@@ -100,7 +107,7 @@ describe('status page', () => {
     assert.match(explanation, /tenant\s+tenant=team-a \(enforce: promql\), classified as read/);
     assert.match(explanation, /http_requests_total%7Btenant%3D%22team-a%22%7D/);
     await page.screenshot({ path: `${ARTIFACTS}status-explain.png`, fullPage: true });
-    for (const s of SECRETS.slice(0, 3)) assert.ok(!(await page.content()).includes(s));
+    for (const s of SECRETS.slice(0, 4)) assert.ok(!(await page.content()).includes(s));
     assert.deepEqual(consoleErrors, [], 'no CSP violations or other console errors');
     await page.close();
   });

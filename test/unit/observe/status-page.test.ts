@@ -11,7 +11,7 @@ function data(over: Partial<StatusData> = {}): StatusData {
     version: '0.1.0', process: 'pid 1', now: 1_000_000, startedAt: 900_000,
     config: { source: '/etc/auth.yml', sha256: 'ab'.repeat(32), loadedAt: 950_000, lastReload: { at: 990_000, result: 'failed', error: `line 3: ${hostile}` } },
     global: { current: 1, capacity: 10 },
-    users: [{ name: hostile, kind: 'basic', requests: 3, errors: 1, backendErrors: 0, inFlight: 0, capacity: 5, limitReached: 0, routes: [{ name: 'users[0]', match: 'url_prefix', tenant: `tenant=${hostile}`, policy: 'least_loaded', backends: [{ url: 'http://b:1', healthy: false, inFlight: 0, lastError: hostile, lastErrorAt: 999_000, brokenUntil: 2_000_000 }] }] }],
+    users: [{ name: hostile, kind: 'basic', requests: 3, errors: 1, backendErrors: 0, inFlight: 0, capacity: 5, limitReached: 0, rateLimits: `requests 1/s (burst 1); budget ${hostile}`, rateLimited: [['requests', 2]], routes: [{ name: 'users[0]', match: 'url_prefix', tenant: `tenant=${hostile}`, policy: 'least_loaded', backends: [{ url: 'http://b:1', healthy: false, inFlight: 0, lastError: hostile, lastErrorAt: 999_000, brokenUntil: 2_000_000 }] }] }],
     refusals: [{ at: 999_500, user: hostile, method: 'GET', path: `/${hostile}`, status: 403, reason: 'tenant_path_not_allowed' }],
     authQuery: 'authKey=k%22%3E', form: { user: hostile, method: 'GET', url: `/x?${hostile}` },
     ...over,
