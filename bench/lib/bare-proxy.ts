@@ -16,6 +16,7 @@ function forward(req: IncomingMessage, res: ServerResponse): void {
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) if (!HOP.has((raw[i] as string).toLowerCase())) headers.push(raw[i] as string, raw[i + 1] as string);
   const handler: Dispatcher.DispatchHandler = {
+    onRequestStart() {},
     onResponseStart(_c, status, h) {
       const out: Record<string, string | string[]> = {};
       for (const k in h) if (!HOP.has(k) && h[k] !== undefined) out[k] = h[k] as string | string[];
