@@ -4,6 +4,7 @@
 // percent that the run-to-run noise of a shared machine hides in absolute figures.
 //
 //   node bench/ab.ts /tmp/before/dist/cli.js dist/cli.js        # BENCH_SCENARIOS, BENCH_ROUNDS (6), BENCH_DURATION (4)
+//   BENCH_NODE_FLAGS_B='--max-semi-space-size=16' node bench/ab.ts dist/cli.js dist/cli.js   # same build, other Node flags for B
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,9 +22,12 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); cons
 const spread = (xs: number[]) => `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)})`;
 
 async function main(): Promise<number> {
-  const [a, b] = process.argv.slice(2).map((p) => resolve(p));
+  const [a, bPath] = process.argv.slice(2).map((p) => resolve(p));
+  // The same build twice is told apart by a suffix that only this script sees.
+  const b = bPath === a ? `${bPath} (B)` : bPath;
   if (a === undefined || b === undefined) { log('usage: node bench/ab.ts <cli A> <cli B>'); return 2; }
   const settings = readSettings();
+  const flagsB = process.env['BENCH_NODE_FLAGS_B'] === undefined ? settings.nodeFlags : (process.env['BENCH_NODE_FLAGS_B'] as string).split(/\s+/).filter((x) => x !== '');
   const rounds = Number(process.env['BENCH_ROUNDS'] || 6);
   const pin = settings.cores >= 2 && hasCommand('taskset');
   const proxyCore = pin ? 0 : null;
@@ -40,7 +44,7 @@ async function main(): Promise<number> {
     const values = { BACKEND_PORT: String(backendPort), BASIC_USER, BASIC_PASSWORD, BEARER_TOKEN, JWT_PUBLIC_KEY: JSON.stringify(jwt.publicKeyPem) };
     try {
       const chosen = allScenarios(files).filter((s) => settings.only.length === 0 || settings.only.includes(s.id));
-      log(`A = ${a}\nB = ${b}\n${rounds} rounds × ${chosen.length} scenarios × 2 builds, ${settings.warmupS} s warm-up + ${settings.durationS} s, -c${settings.connections}, node flags ${settings.nodeFlags.join(' ')}`);
+      log(`A = ${a}\nB = ${b}\n${rounds} rounds × ${chosen.length} scenarios × 2 builds, ${settings.warmupS} s warm-up + ${settings.durationS} s, -c${settings.connections}, node flags A: ${settings.nodeFlags.join(' ')}, B: ${flagsB.join(' ')}`);
       for (const s of chosen) {
         const config = renderConfig(s.tenantgateConfig, dir, values);
         const cpu: number[] = [], rps: number[] = [], p99: number[] = [];
@@ -49,7 +53,8 @@ async function main(): Promise<number> {
           for (const cli of round % 2 === 0 ? [a, b] : [b, a]) {
             if (settings.quietWaitS > 0) await waitForQuiet(settings.quietWaitS * 1000);
             const port = await freePort();
-            const proc = start('tenantgate', proxyCore, process.execPath, [...settings.nodeFlags, cli, `-auth.config=${config}`, `-httpListenAddr=127.0.0.1:${port}`, '-loggerLevel=ERROR']);
+            const isB = cli === b;
+            const proc = start('tenantgate', proxyCore, process.execPath, [...(isB ? flagsB : settings.nodeFlags), isB ? (bPath as string) : cli, `-auth.config=${config}`, `-httpListenAddr=127.0.0.1:${port}`, '-loggerLevel=ERROR']);
             try {
               await waitForPort(port, proc);
               const load = s.load(`http://127.0.0.1:${port}`);
