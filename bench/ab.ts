@@ -54,7 +54,7 @@ async function main(): Promise<number> {
             if (settings.quietWaitS > 0) await waitForQuiet(settings.quietWaitS * 1000);
             const port = await freePort();
             const isB = cli === b;
-            const proc = start('tenantgate', proxyCore, process.execPath, [...(isB ? flagsB : settings.nodeFlags), isB ? (bPath as string) : cli, `-auth.config=${config}`, `-httpListenAddr=127.0.0.1:${port}`, '-loggerLevel=ERROR']);
+            const proc = start('tenantgate', proxyCore, process.execPath, [...(isB ? flagsB : settings.nodeFlags), isB ? (bPath as string) : cli, `-auth.config=${config}`, `-httpListenAddr=127.0.0.1:${port}`, '-loggerLevel=ERROR', ...(s.tenantgateFlags ?? [])]);
             try {
               await waitForPort(port, proc);
               const load = s.load(`http://127.0.0.1:${port}`);

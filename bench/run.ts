@@ -196,6 +196,7 @@ async function profileScenario(s: Scenario, config: string, topo: Topology, sett
   const proc = await startProxy('tenantgate', {
     core: topo.proxyCore, port, config, vmauthBin: topo.vmauthBin,
     nodeFlags: [...topo.nodeFlags, '--import', preload], env: { ...process.env, TENANTGATE_BENCH_PROFILE: out },
+    ...(s.tenantgateFlags !== undefined ? { gatewayFlags: s.tenantgateFlags } : {}),
   });
   try {
     const load = s.load(`http://127.0.0.1:${port}`);

@@ -17,6 +17,8 @@ export interface Scenario {
   readonly probe?: boolean;
   /** Remote-write samples per request, to report samples/s. */
   readonly samplesPerRequest?: number;
+  /** Extra tenantgate flags for this scenario. */
+  readonly tenantgateFlags?: readonly string[];
   load(base: string): WrkLoad;
 }
 
@@ -78,6 +80,10 @@ export function scenarios(f: ScenarioFiles): Scenario[] {
       load: (b) => ({ url: b + '/api/v1/write', headers: [], script: rwLua }) },
     { id: 'rw-enforced', title: `remote-write ${f.rwSamples} samples, label enforcement`, tenantgateConfig: 'tenantgate-remote-write.yml', proxies: ['tenantgate'],
       baseline: 'rw-plain', probe: true, samplesPerRequest: f.rwSamples,
+      // All 64 connections are one user: with the default queue of 16 large requests per user
+      // waiting for enforcement, most batches would be refused with 429 (that bound is what keeps
+      // one tenant from filling the work pool). Raised here so every batch is enforced and measured.
+      tenantgateFlags: ['-enforce.maxQueuedPerUser=64'],
       load: (b) => ({ url: b + '/api/v1/write', headers: [], script: rwLua }) },
   ];
 }
