@@ -52,7 +52,7 @@ async function run(settings: ReturnType<typeof readSettings>, dir: string, proxy
   const batch = remoteWriteBatch(2000);
   const rwPath = join(dir, 'remote-write.bin');
   writeFileSync(rwPath, batch.body);
-  const files = { dir, postBody: postPath, rwBody: rwPath, rwSamples: batch.samples, jwtToken: jwt.token };
+  const files = { dir, postBody: postPath, rwBody: rwPath, rwSamples: batch.samples, jwtToken: jwt.token, bare: settings.bare };
 
   const backendPort = await freePort();
   const backend = await startBackend(dir, backendPort, loadCore, log);
@@ -98,7 +98,7 @@ async function run(settings: ReturnType<typeof readSettings>, dir: string, proxy
         // Alternate which proxy goes first, so neither always runs on a warmer machine.
         const order: ProxyKind[] = round % 2 === 0 ? [...s.proxies] : [...s.proxies].reverse();
         for (const proxy of order) {
-          const cfg = proxy === 'vmauth' ? vmauthConfig : configs.get(s.id) as string;
+          const cfg = proxy === 'tenantgate' ? configs.get(s.id) as string : vmauthConfig;
           // A run that shared the proxy core with other processes is repeated (bounded), and the
           // least disturbed attempt is kept; its disturbance is reported in the table either way.
           let r = await measure(s, proxy, round, cfg, topo, settings.warmupS, settings.durationS);
@@ -196,6 +196,7 @@ async function profileScenario(s: Scenario, config: string, topo: Topology, sett
   const proc = await startProxy('tenantgate', {
     core: topo.proxyCore, port, config, vmauthBin: topo.vmauthBin,
     nodeFlags: [...topo.nodeFlags, '--import', preload], env: { ...process.env, TENANTGATE_BENCH_PROFILE: out },
+    ...(s.tenantgateFlags !== undefined ? { gatewayFlags: s.tenantgateFlags } : {}),
   });
   try {
     const load = s.load(`http://127.0.0.1:${port}`);

@@ -47,7 +47,7 @@ export async function measure(s: Scenario, proxy: ProxyKind, round: number, conf
     if (busy > 0.15) process.stderr.write(`note: the machine was still ${(busy * 100).toFixed(0)}% busy (other processes) after waiting ${topo.quietWaitMs / 1000} s; running anyway\n`);
   }
   const port = await freePort();
-  const proc = await startProxy(proxy, { core: topo.proxyCore, port, config, vmauthBin: topo.vmauthBin, nodeFlags: topo.nodeFlags });
+  const proc = await startProxy(proxy, { core: topo.proxyCore, port, config, vmauthBin: topo.vmauthBin, nodeFlags: topo.nodeFlags, ...(proxy === 'tenantgate' && s.tenantgateFlags !== undefined ? { gatewayFlags: s.tenantgateFlags } : {}) });
   try {
     const load = s.load(`http://127.0.0.1:${port}`);
     if (warmupS > 0) await runWrk(topo.loadCore, load, topo.connections, warmupS);

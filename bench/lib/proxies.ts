@@ -1,9 +1,11 @@
 // Starting the two proxies under test with the same flags, pinned to the proxy core.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { programEnv } from '../../scripts/lib/backends.ts';
 import { runToEnd, start, waitForPort, type Proc } from './processes.ts';
 
-export type ProxyKind = 'tenantgate' | 'vmauth';
+/** `bare` is the floor: node:http + undici dispatch with no features (bench/lib/bare-proxy.ts). */
+export type ProxyKind = 'tenantgate' | 'vmauth' | 'bare';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 /** The tenantgate build under test; TENANTGATE_CLI points at another build (e.g. a snapshot of a commit). */
@@ -28,9 +30,18 @@ function flags(o: ProxyOptions): string[] {
 export async function startProxy(kind: ProxyKind, o: ProxyOptions): Promise<Proc> {
   const proc = kind === 'tenantgate'
     ? start('tenantgate', o.core, process.execPath, [...(o.nodeFlags ?? []), TENANTGATE_CLI, ...flags(o), ...(o.gatewayFlags ?? [])], o.env)
-    : start('vmauth', o.core, o.vmauthBin, flags(o), programEnv());
+    : kind === 'bare'
+      ? start('bare', o.core, process.execPath, [...(o.nodeFlags ?? []), join(REPO, 'bench', 'lib', 'bare-proxy.ts'), String(o.port), backendOrigin(o.config)])
+      : start('vmauth', o.core, o.vmauthBin, flags(o), programEnv());
   await waitForPort(o.port, proc);
   return proc;
+}
+
+/** The first url_prefix of a benchmark config: the one backend the bare proxy forwards to. */
+function backendOrigin(config: string): string {
+  const m = /url_prefix:\s*"?(http:\/\/[^"\s/]+)/.exec(readFileSync(config, 'utf8'));
+  if (m === null) throw new Error(`${config}: no url_prefix for the bare proxy`);
+  return m[1] as string;
 }
 
 /** Whether tenantgate accepts `config` (its -dryRun); the loader's message when it does not. */

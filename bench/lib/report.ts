@@ -83,7 +83,7 @@ export function aggregate(all: readonly RunResult[], scenarios: readonly Scenari
         extra.samplesPerSecond = median(runs.map((r) => r.samplesPerSecond ?? NaN));
         extra.samplesPerCpuSecond = (1e6 / cpu) * s.samplesPerRequest;
       }
-      if (proxy === 'tenantgate' && s.proxies.includes('vmauth')) {
+      if (proxy !== 'vmauth' && s.proxies.includes('vmauth')) {
         const vm = (r: RunResult) => find(s.id, 'vmauth', r.round);
         extra.ratioRps = perRound(runs, vm, (t, v) => t.rps / v.rps);
         extra.ratioP99 = perRound(runs, vm, (t, v) => t.p99Us / v.p99Us);

@@ -17,6 +17,8 @@ export interface Scenario {
   readonly probe?: boolean;
   /** Remote-write samples per request, to report samples/s. */
   readonly samplesPerRequest?: number;
+  /** Extra tenantgate flags for this scenario. */
+  readonly tenantgateFlags?: readonly string[];
   load(base: string): WrkLoad;
 }
 
@@ -26,6 +28,8 @@ export interface ScenarioFiles {
   readonly rwBody: string;
   readonly rwSamples: number;
   readonly jwtToken: string;
+  /** Run the bare Node proxy (the floor) in the headline scenarios. */
+  readonly bare: boolean;
 }
 
 const luaString = (s: string) => JSON.stringify(s); // JSON string escapes are valid Lua for ASCII
@@ -52,8 +56,10 @@ export function scenarios(f: ScenarioFiles): Scenario[] {
   const rwHeaders = { Authorization: basicValue(), 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0' };
   const rwLua = postScript(f.dir, 'remote-write', f.rwBody, rwHeaders);
   const both: readonly ProxyKind[] = ['tenantgate', 'vmauth'];
+  // The headline scenarios also run the bare Node proxy, the floor of what Node can do (BENCH_BARE=0 skips it).
+  const floor: readonly ProxyKind[] = f.bare ? ['tenantgate', 'vmauth', 'bare'] : both;
   return [
-    { id: 'get-basic', title: 'small GET, Basic auth', tenantgateConfig: 'auth.yml', proxies: both,
+    { id: 'get-basic', title: 'small GET, Basic auth', tenantgateConfig: 'auth.yml', proxies: floor,
       load: (b) => ({ url: b + SMALL_GET, headers: [basicHeader()], script: null }) },
     { id: 'get-bearer', title: 'small GET, bearer token', tenantgateConfig: 'auth.yml', proxies: both,
       load: (b) => ({ url: b + SMALL_GET, headers: [bearerHeader()], script: null }) },
@@ -62,18 +68,22 @@ export function scenarios(f: ScenarioFiles): Scenario[] {
       load: (b) => ({ url: b + SMALL_GET, headers: [basicHeader()], script: null }) },
     { id: 'get-jwt', title: 'small GET, JWT RS256', tenantgateConfig: 'tenantgate-jwt.yml', proxies: ['tenantgate'],
       load: (b) => ({ url: b + SMALL_GET, headers: [`Authorization: Bearer ${f.jwtToken}`], script: null }) },
-    { id: 'post-64k', title: '64 KiB POST', tenantgateConfig: 'auth.yml', proxies: both,
+    { id: 'post-64k', title: '64 KiB POST', tenantgateConfig: 'auth.yml', proxies: floor,
       load: (b) => ({ url: b + '/api/v1/import', headers: [], script: postLua }) },
     { id: 'promql-plain', title: 'dashboard query_range, no enforcement', tenantgateConfig: 'auth.yml', proxies: both,
       load: (b) => ({ url: b + dashboardPath(), headers: [basicHeader()], script: null }) },
     { id: 'promql-enforced', title: 'dashboard query_range, enforce: promql', tenantgateConfig: 'tenantgate-promql.yml', proxies: ['tenantgate'],
       baseline: 'promql-plain', probe: true,
       load: (b) => ({ url: b + dashboardPath(), headers: [basicHeader()], script: null }) },
-    { id: 'rw-plain', title: `remote-write ${f.rwSamples} samples, no enforcement`, tenantgateConfig: 'auth.yml', proxies: both,
+    { id: 'rw-plain', title: `remote-write ${f.rwSamples} samples, no enforcement`, tenantgateConfig: 'auth.yml', proxies: floor,
       samplesPerRequest: f.rwSamples,
       load: (b) => ({ url: b + '/api/v1/write', headers: [], script: rwLua }) },
     { id: 'rw-enforced', title: `remote-write ${f.rwSamples} samples, label enforcement`, tenantgateConfig: 'tenantgate-remote-write.yml', proxies: ['tenantgate'],
       baseline: 'rw-plain', probe: true, samplesPerRequest: f.rwSamples,
+      // All 64 connections are one user: with the default queue of 16 large requests per user
+      // waiting for enforcement, most batches would be refused with 429 (that bound is what keeps
+      // one tenant from filling the work pool). Raised here so every batch is enforced and measured.
+      tenantgateFlags: ['-enforce.maxQueuedPerUser=64'],
       load: (b) => ({ url: b + '/api/v1/write', headers: [], script: rwLua }) },
   ];
 }

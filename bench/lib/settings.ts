@@ -32,6 +32,8 @@ export interface Settings {
   readonly cores: number;
   /** Seconds of B's load per attack in the noisy-neighbour scenario; 0 skips it. */
   readonly noisyS: number;
+  /** Whether the headline scenarios also run the bare Node proxy (the floor). */
+  readonly bare: boolean;
 }
 
 function num(name: string, dflt: number, min: number, max: number): number {
@@ -65,5 +67,6 @@ export function readSettings(): Settings {
     nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '--max-semi-space-size=4').split(/\s+/).filter((x) => x !== ''),
     cores: availableParallelism(),
     noisyS: Math.round(num('BENCH_NOISY', 5, 0, 120)),
+    bare: flag('BENCH_BARE', true),
   };
 }

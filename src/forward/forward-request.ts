@@ -58,10 +58,13 @@ export class Forwarder {
       responseFilter: ctx.responseFilter,
     };
     const attempts = set.backends.length;
-    const tried = new Set<Backend>();
+    // Backends already tried; only a failover needs the set, so the first attempt allocates none.
+    let tried: Set<Backend> | undefined;
+    let previous: Backend | null = null;
     for (let i = 0; i < attempts; i++) {
+      if (previous !== null) (tried ??= new Set()).add(previous);
       const backend: Backend = set.acquire(Date.now(), tried);
-      tried.add(backend);
+      previous = backend;
       let t: BackendTarget = backend.target;
       if (access !== null && t.template !== null && t.template.hasPlaceholders) {
         try { t = renderTarget(t, access); } catch (err) {

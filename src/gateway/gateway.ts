@@ -30,7 +30,7 @@ import { InFlightRequests } from '../identify/in-flight.ts';
 import { realClientIp } from '../authorize/real-ip.ts';
 import { JwtPlaceholderValueError, renderHeaders } from '../identify/jwt/index.ts';
 import { Semaphore } from '../limit/semaphore.ts';
-import type { RateLimiter, RateTicket } from '../limit/rate-limiter.ts';
+import type { Admission, RateLimiter, RateTicket } from '../limit/rate-limiter.ts';
 import type { RateStore } from '../limit/rate-store.ts';
 import { createRateLimiter } from '../limit/store-settings.ts';
 import { UserRuntime } from '../limit/user-runtime.ts';
@@ -161,16 +161,22 @@ export class Gateway {
     const { res, runtime } = ctx;
     const stats = runtime.stats;
     stats.requests++;
-    const onClose = () => { if (!res.writableFinished) ctx.gone.abort(); };
-    res.once('close', onClose);
-    const untrack = this.#inFlight.track(ctx.req, ctx.user, () => { ctx.gone.abort(); res.destroy(); });
+    // 'close' comes once per response; after a finished one the check makes it a no-op, so the
+    // listener need not be removed.
+    res.on('close', () => { if (!res.writableFinished) ctx.gone.abort(); });
+    this.#inFlight.add(ctx);
     const held: Held = { user: false, global: false, bytes: 0, ticket: null };
     try {
+      // A stage answers synchronously when nothing needs waiting (no remote rate store, no body,
+      // free slots), so a plain GET awaits only the backend.
       if (!this.#authorize(ctx)) return;
-      if (!await this.#admitRate(ctx, held)) return;
+      const rate = this.#admitRate(ctx, held);
+      if (!(rate === true || (rate !== false && await rate))) return;
       if (!this.#route(ctx)) return;
-      if (!await this.#readBody(ctx, held)) return;
-      if (!await this.#acquireSlots(ctx, held)) return;
+      const body = this.#readBody(ctx, held);
+      if (!(body === true || (body !== false && await body))) return;
+      const slots = this.#acquireSlots(ctx, held);
+      if (!(slots === true || (slots !== false && await slots))) return;
       stats.current++;
       try {
         if (ctx.route?.tenant != null && !await this.#enforce(ctx)) return;
@@ -187,8 +193,7 @@ export class Gateway {
       if (held.global) this.#global.release();
       if (held.user) runtime.limit.release();
       if (held.bytes > 0) runtime.releaseBytes(held.bytes);
-      untrack();
-      res.off('close', onClose);
+      this.#inFlight.remove(ctx);
       this.#observe(ctx);
     }
   }
@@ -197,10 +202,14 @@ export class Gateway {
    * admit, part zero: the user's rate limits (`limits:`), before any slot is taken or byte read,
    * so a user over its limit costs nobody else anything.
    */
-  async #admitRate(ctx: RequestContext, held: Held): Promise<boolean> {
+  #admitRate(ctx: RequestContext, held: Held): boolean | Promise<boolean> {
     const admission = this.#rate.admit(ctx.user, ctx.req, ctx.target.path, ctx.access);
     if (admission === null) return true;
-    const a = admission instanceof Promise ? await admission : admission;
+    if (admission instanceof Promise) return admission.then((a) => this.#rateDecided(ctx, held, a));
+    return this.#rateDecided(ctx, held, admission);
+  }
+
+  #rateDecided(ctx: RequestContext, held: Held, a: Admission): boolean {
     if (a.kind === 'refuse') {
       ctx.status = this.#rate.respond(ctx.res, a);
       ctx.reason = this.#rate.refusalReason(ctx.req) ?? 'rate_limited';
@@ -224,17 +233,23 @@ export class Gateway {
    * taken, so a client trickling its body holds no slot. A tenant route reads the whole body
    * here (up to its max_body_size), since enforcement needs all of it. False when answered here.
    */
-  async #readBody(ctx: RequestContext, held: Held): Promise<boolean> {
+  #readBody(ctx: RequestContext, held: Held): boolean | Promise<boolean> {
     const { req, res, user, runtime } = ctx;
-    const opts = this.#opts;
     if (!runtime.claimConnection(req.socket, this.#connectionOwners)) {
       res.shouldKeepAlive = false;
       runtime.stats.limitReached++;
       this.#refuse(ctx, 'user_connection_limit',
-        `the user ${user.logName} already has -maxConnectionsPerUser=${opts.maxConnectionsPerUser} open connections`, { 'retry-after': '10' });
+        `the user ${user.logName} already has -maxConnectionsPerUser=${this.#opts.maxConnectionsPerUser} open connections`, { 'retry-after': '10' });
       return false;
     }
     if (!hasBody(req)) return true;
+    return this.#bufferBody(ctx, held);
+  }
+
+  /** The body part of admit: reserved against the user's memory share, then read within the deadline. */
+  async #bufferBody(ctx: RequestContext, held: Held): Promise<boolean> {
+    const { req, user, runtime } = ctx;
+    const opts = this.#opts;
     const policy = ctx.route?.tenant ?? null;
     const limit = policy !== null ? policy.bodyLimit(req.method ?? 'GET', ctx.target.path) : null;
     const maxBuf = Math.max(opts.requestBufferSize, opts.maxRequestBodySizeToRetry);
@@ -276,10 +291,19 @@ export class Gateway {
    * admit, part two: the user's concurrency slot, then a global one, within what is left of the
    * -maxQueueDuration budget. A user at its own limit waits without holding a global slot.
    */
-  async #acquireSlots(ctx: RequestContext, held: Held): Promise<boolean> {
-    const { res, user, runtime, gone } = ctx;
+  #acquireSlots(ctx: RequestContext, held: Held): boolean | Promise<boolean> {
+    if (!ctx.runtime.limit.tryAcquire()) return this.#waitForSlots(ctx, held);
+    held.user = true;
+    if (!this.#global.tryAcquire()) return this.#waitForSlots(ctx, held);
+    held.global = true;
+    return true;
+  }
+
+  /** The slots that were not free at once, waited for within what is left of the budget. */
+  async #waitForSlots(ctx: RequestContext, held: Held): Promise<boolean> {
+    const { user, runtime, gone } = ctx;
     const queueSeconds = this.#opts.maxQueueDurationMs / 1000;
-    held.user = runtime.limit.tryAcquire() || await runtime.limit.acquire(ctx.deadline - performance.now(), gone);
+    held.user = held.user || await runtime.limit.acquire(ctx.deadline - performance.now(), gone);
     if (!held.user) {
       if (gone.aborted) { this.#metrics.requestError('client_canceled'); ctx.reason = 'client_canceled'; return false; }
       runtime.stats.limitReached++;

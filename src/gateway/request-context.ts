@@ -39,22 +39,55 @@ export interface RequestContext {
   status: number;
   /** The refusal reason (metric label) when the gateway answered by itself; '' otherwise. */
   reason: string;
+  /** Ends the request at once (a reload left it without a user): waits give up, the connection closes. */
+  close(): void;
 }
 
 export function newRequestContext(req: IncomingMessage, res: ServerResponse, start: number, config: CompiledConfig, target: RequestTarget, queueMs: number, user: CompiledUser, access: VmAccess | null, runtime: UserRuntime): RequestContext {
-  return {
-    req, res, start, config, target, user, access, runtime,
-    deadline: start + queueMs,
-    gone: new ClientWatch(),
-    body: NO_BODY,
-    route: null,
-    isDefaultUrl: false,
-    headerOps: EMPTY_OPS,
-    responseFilter: undefined,
-    tenantAccess: '',
-    status: 0,
-    reason: '',
-  };
+  return new Context(req, res, start, config, target, queueMs, user, access, runtime);
+}
+
+/**
+ * One class rather than an object literal per request: every context has the same shape from its
+ * construction on, and `close` (for in-flight tracking) is a method, not a closure per request.
+ */
+class Context implements RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly start: number;
+  readonly config: CompiledConfig;
+  readonly deadline: number;
+  readonly gone = new ClientWatch();
+  target: RequestTarget;
+  user: CompiledUser;
+  access: VmAccess | null;
+  runtime: UserRuntime;
+  body: BufferedBody = NO_BODY;
+  route: RouteOptions | null = null;
+  isDefaultUrl = false;
+  headerOps: readonly HeaderOp[] = EMPTY_OPS;
+  responseFilter: ResponseFilter | undefined = undefined;
+  tenantAccess = '';
+  status = 0;
+  reason = '';
+
+  constructor(req: IncomingMessage, res: ServerResponse, start: number, config: CompiledConfig, target: RequestTarget, queueMs: number, user: CompiledUser, access: VmAccess | null, runtime: UserRuntime) {
+    this.req = req;
+    this.res = res;
+    this.start = start;
+    this.config = config;
+    this.deadline = start + queueMs;
+    this.target = target;
+    this.user = user;
+    this.access = access;
+    this.runtime = runtime;
+  }
+
+  /** Ends the request at once: its waits give up and the client's connection is closed. */
+  close(): void {
+    this.gone.abort();
+    this.res.destroy();
+  }
 }
 
 const NO_BODY: BufferedBody = { kind: 'none' };

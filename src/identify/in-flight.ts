@@ -10,14 +10,15 @@ import type { Logger } from '../observe/logger.ts';
 import { matchClientCertificate } from './client-certificate.ts';
 import { credentialDigest, requestCredentialKeys } from './credentials.ts';
 
-interface Entry {
+/** A request in flight: what identified it, and how to end it. */
+export interface TrackedRequest {
   readonly req: IncomingMessage;
   readonly user: CompiledUser;
-  readonly close: () => void;
+  close(): void;
 }
 
 export class InFlightRequests {
-  readonly #entries = new Set<Entry>();
+  readonly #entries = new Set<TrackedRequest>();
   readonly #authHeaderNames: readonly string[];
 
   constructor(authHeaderNames: readonly string[]) {
@@ -28,10 +29,15 @@ export class InFlightRequests {
 
   /** Tracks a request until the returned function is called. */
   track(req: IncomingMessage, user: CompiledUser, close: () => void): () => void {
-    const e: Entry = { req, user, close };
+    const e: TrackedRequest = { req, user, close };
     this.#entries.add(e);
     return () => { this.#entries.delete(e); };
   }
+
+  /** Tracks `r` itself until `remove(r)`: no wrapper or closure per request on the hot path. */
+  add(r: TrackedRequest): void { this.#entries.add(r); }
+
+  remove(r: TrackedRequest): void { this.#entries.delete(r); }
 
   /** Closes every tracked request whose credentials identify no user of `config`; resolves with how many. */
   async revalidate(config: CompiledConfig, log: Logger): Promise<number> {

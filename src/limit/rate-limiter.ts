@@ -44,7 +44,7 @@ export interface RateTicket {
   release(): void;
 }
 
-type Admission = RateTicket | RateRefusal;
+export type Admission = RateTicket | RateRefusal;
 
 interface Budget {
   readonly limits: RateLimits;
