@@ -102,7 +102,7 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
   f('workers', 'int', '0', 'tenantgate: worker processes serving requests; 0 means one per CPU available to the process (CPU affinity counts). 1 is a single process; more run a primary that keeps reloads, /metrics and shutdown global, and splits concurrency limits between the workers (docs/workers.md).'),
   f('enforce.threads', 'int', '2', 'tenantgate: worker threads per process for tenant enforcement of large requests (-enforce.offloadThreshold); 0 enforces everything on the event loop.'),
   f('enforce.offloadThreshold', 'bytes', '4KiB', 'tenantgate: requests whose enforcement work (body plus query bytes; remote write: decoded bytes / 16) is at least this large are enforced in a worker thread instead of the event loop.'),
-  f('enforce.maxQueuedPerUser', 'int', '16', 'tenantgate: large requests of one user waiting for an enforcement thread; more get 429.'),
+  f('enforce.maxQueuedPerUser', 'int', '64', 'tenantgate: large requests of one user waiting for an enforcement thread (a remote-write client with many shards needs room); more get 429.'),
   f('auth.bcryptConcurrency', 'int', '1', 'tenantgate: password_hash (bcrypt) verifications running at once per process, each in a worker thread.'),
   f('auth.maxQueuedLoginsPerIP', 'int', '4', 'tenantgate: bcrypt verifications of one client address waiting for a thread; more get 429.'),
   f('auth.maxFailedLoginsPerIP', 'int', '20', 'tenantgate: failed password_hash logins per client address per -auth.failedLoginWindow; further attempts get 429 without hashing. 0 disables.'),

@@ -99,7 +99,6 @@ export class Gateway {
     void this.#inFlight.revalidate(next, this.#log);
     // Stops discovery of the old snapshot and returns its pool leases once its requests finish.
     for (const s of prev.backendSets) s.retire();
-    void this.#inFlight.revalidate(next, this.#log);
   }
 
   #prepare(config: CompiledConfig): void {

@@ -24,7 +24,7 @@ export interface OffloadOptions {
 export const DEFAULT_OFFLOAD: OffloadOptions = Object.freeze({
   threads: 2,
   thresholdBytes: 4 * 1024,
-  maxQueuedPerUser: 16,
+  maxQueuedPerUser: 64,
   bcryptThreads: 1,
   bcryptQueuedPerKey: 4,
 });
