@@ -371,7 +371,7 @@ export class Gateway {
     const lookup = { req: ctx.req, route, headerOps: ctx.headerOps, access: ctx.access, removeXffValue: this.#opts.removeXffValue };
     const d = await applyTenantPolicy(policy, {
       req: ctx.req, target: ctx.target, body: ctx.body, headerOps: ctx.headerOps, access: ctx.access,
-      bodyDeadlineMs: Math.max(0, ctx.deadline - performance.now()), userKey: ctx.user.logName,
+      bodyDeadlineMs: Math.max(0, ctx.deadline - performance.now()), userKey: ctx.user.logName, gone: ctx.gone,
     }, (decision) => resolveTenantDecision(decision, lookup));
     switch (d.kind) {
       case 'forward': {

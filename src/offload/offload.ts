@@ -5,7 +5,8 @@
 // Pools are per process: with -workers=N each worker process has its own.
 import type { ResponseFilter, TenantDecision, TenantPolicy, TenantRequest } from '../enforce/tenant/policy.ts';
 import type { TenantTaskResult } from './tasks.ts';
-import { WorkPool, WorkQueueFullError } from './work-pool.ts';
+import { WorkAbandonedError, WorkPool, WorkQueueFullError } from './work-pool.ts';
+import type { ClientWatch } from '../limit/client-watch.ts';
 
 export interface OffloadOptions {
   /** -enforce.threads: worker threads for tenant enforcement; 0 runs everything inline. */
@@ -67,9 +68,9 @@ function auth(): WorkPool {
  * Applies a tenant policy, inline or in the pool by the size of the work. `userKey` names the
  * queue the request waits in. A full queue is a refusal (429), never a wait without end.
  */
-export function enforceTenant(policy: TenantPolicy, req: TenantRequest, userKey: string): TenantDecision | Promise<TenantDecision> {
+export function enforceTenant(policy: TenantPolicy, req: TenantRequest, userKey: string, gone?: ClientWatch): TenantDecision | Promise<TenantDecision> {
   if (options.threads === 0 || policy.workSize(req) < options.thresholdBytes) return withPooledFilter(policy.enforce(req), policy, req, queueKey(userKey, req));
-  return offloaded(policy, req, queueKey(userKey, req));
+  return offloaded(policy, req, queueKey(userKey, req), gone);
 }
 
 /**
@@ -112,11 +113,12 @@ export function responseTooLarge(filter: ResponseFilter | undefined): string {
   return `the backend response is larger than ${filter?.maxBytes ?? 0} bytes, the most tenant enforcement filters (tenant.max_response_size); narrow the request`;
 }
 
-async function offloaded(policy: TenantPolicy, req: TenantRequest, userKey: string): Promise<TenantDecision> {
+async function offloaded(policy: TenantPolicy, req: TenantRequest, userKey: string, gone?: ClientWatch): Promise<TenantDecision> {
   let r: TenantTaskResult;
   try {
-    r = await enforcement().run(userKey, { kind: 'tenant', source: policy.source, req: forThread(req) }) as TenantTaskResult;
+    r = await enforcement().run(userKey, { kind: 'tenant', source: policy.source, req: forThread(req) }, gone) as TenantTaskResult;
   } catch (err) {
+    if (err instanceof WorkAbandonedError) return { kind: 'refuse', status: 499, reason: 'client_canceled', message: 'the client left before its request was enforced' };
     if (err instanceof WorkQueueFullError) {
       return {
         kind: 'refuse', status: 429, reason: 'tenant_work_queue_full',

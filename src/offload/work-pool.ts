@@ -3,6 +3,7 @@
 // thread dies fails, the others carry on. The pool never keeps the process alive by itself.
 import { Worker } from 'node:worker_threads';
 import { FairQueue } from './fair-queue.ts';
+import type { ClientWatch } from '../limit/client-watch.ts';
 import type { Task } from './tasks.ts';
 import type { TaskReply } from './worker.ts';
 
@@ -18,6 +19,9 @@ export interface WorkPoolOptions {
   /** A thread idle this long exits, giving its memory back (default 30 s); the next task starts one. */
   readonly idleMs?: number;
 }
+
+/** The requester left while its task was still waiting: the task was dropped, never run. */
+export class WorkAbandonedError extends Error {}
 
 export class WorkQueueFullError extends Error {
   readonly code = 'ERR_WORK_QUEUE_FULL';
@@ -62,15 +66,22 @@ export class WorkPool {
   get queued(): number { return this.#queue.size; }
   get running(): number { return this.#threads.filter((t) => t.job !== null).length; }
 
-  /** Runs `task` in a worker thread, queued fairly under `key`. */
-  run(key: string, task: Task): Promise<unknown> {
+  /**
+   * Runs `task` in a worker thread, queued fairly under `key`. When `gone` aborts while the task
+   * still waits, it leaves the queue: work for a client that left never holds its user's place.
+   */
+  run(key: string, task: Task, gone?: ClientWatch): Promise<unknown> {
     if (this.#closed) return Promise.reject(new Error('the work pool is closed'));
     return new Promise((resolve, reject) => {
-      if (this.#queue.size >= (this.#opts.maxQueued ?? Infinity) || !this.#queue.push(key, { task, resolve, reject })) {
+      const onGone = () => { if (this.#queue.remove(key, job)) reject(new WorkAbandonedError('the client left before its task ran')); };
+      const settle = () => gone?.offAbort(onGone);
+      const job: Job = { task, resolve: (v) => { settle(); resolve(v); }, reject: (e) => { settle(); reject(e); } };
+      if (this.#queue.size >= (this.#opts.maxQueued ?? Infinity) || !this.#queue.push(key, job)) {
         this.counts.refused++;
         reject(new WorkQueueFullError('too many tasks are waiting'));
         return;
       }
+      gone?.onAbort(onGone);
       this.#dispatch();
     });
   }

@@ -8,6 +8,7 @@ import type { VmAccess } from '../../identify/jwt/index.ts';
 import type { RequestTarget } from '../../route/request-target.ts';
 import { readWholeBody, type BufferedBody } from '../../gateway/request-body.ts';
 import { enforceTenant } from '../../offload/offload.ts';
+import type { ClientWatch } from '../../limit/client-watch.ts';
 import type { ResponseFilter, TenantDecision, TenantForward, TenantPolicy, TenantRefusal } from './policy.ts';
 
 export interface EnforcedRequest {
@@ -35,6 +36,8 @@ export interface PolicyInput {
   readonly bodyDeadlineMs: number;
   /** Whose queue large enforcement work waits in (offload/fair-queue.ts). */
   readonly userKey: string;
+  /** Set when the client leaves: its large work then leaves the queue instead of running. */
+  readonly gone?: ClientWatch;
 }
 
 /**
@@ -54,7 +57,7 @@ export async function applyTenantPolicy(policy: TenantPolicy, input: PolicyInput
   if (whole === 'timeout') return { kind: 'body', code: 'reject_slow_client', message: 'the request body was not received within -maxQueueDuration' };
   if (whole === 'error') return { kind: 'body', code: 'body_read_error', message: 'cannot read request body' };
   const { req, target, headerOps } = input;
-  const decided = enforceTenant(policy, { method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access: input.access }, input.userKey);
+  const decided = enforceTenant(policy, { method: req.method ?? 'GET', path: target.path, rawQuery: target.rawQuery, headers: req.headers, body: whole, access: input.access }, input.userKey, input.gone);
   const d = await resolve(decided instanceof Promise ? await decided : decided);
   if (d.kind === 'refuse' || d.kind === 'needs_lookup') return d;
   const ops: HeaderOp[] = [];

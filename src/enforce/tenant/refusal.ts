@@ -32,6 +32,7 @@ export type TenantReason =
   // Bounds on the work of one request (bounds.ts), and the pool that runs large ones
   | 'tenant_body_too_large'
   | 'tenant_work_queue_full'
+  | 'client_canceled'
   | 'tenant_bound_read_body'
   | 'tenant_bound_json_body'
   | 'tenant_bound_query_length'

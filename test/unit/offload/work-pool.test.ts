@@ -3,7 +3,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import bcrypt from 'bcryptjs';
-import { WorkPool, WorkQueueFullError } from '../../../src/offload/work-pool.ts';
+import { WorkAbandonedError, WorkPool, WorkQueueFullError } from '../../../src/offload/work-pool.ts';
+import { ClientWatch } from '../../../src/limit/client-watch.ts';
 import { compileTenantPolicy } from '../../../src/enforce/tenant/compile.ts';
 import type { TenantDecision, TenantRequest } from '../../../src/enforce/tenant/policy.ts';
 
@@ -43,6 +44,27 @@ test("a key's queue is bounded; another key still gets in", async () => {
     const b = one.run('B', { kind: 'bcrypt', password: 'y', hash });
     assert.deepEqual(await Promise.all([...runs.slice(0, 3), b]), [true, true, true, false]);
     assert.equal(one.counts.refused, 1);
+  } finally {
+    await one.close();
+  }
+});
+
+test('a waiting task whose client left leaves the queue: its place goes to the next task, it never runs', async () => {
+  const hash = bcrypt.hashSync('x', 8);
+  const one = new WorkPool({ threads: 1, maxQueuedPerKey: 1 });
+  try {
+    const running = one.run('A', { kind: 'bcrypt', password: 'x', hash });
+    const gone = new ClientWatch();
+    const abandoned = one.run('A', { kind: 'bcrypt', password: 'x', hash }, gone);
+    // The queue of A is full: one more would be refused.
+    await assert.rejects(one.run('A', { kind: 'bcrypt', password: 'x', hash }), WorkQueueFullError);
+    gone.abort();
+    await assert.rejects(abandoned, WorkAbandonedError);
+    assert.equal(one.queued, 0);
+    // Its place is free again, and the running task is unaffected.
+    const next = one.run('A', { kind: 'bcrypt', password: 'x', hash });
+    assert.deepEqual(await Promise.all([running, next]), [true, true]);
+    assert.equal(one.counts.done, 2, 'the abandoned task never ran');
   } finally {
     await one.close();
   }
