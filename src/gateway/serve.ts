@@ -23,7 +23,7 @@ import { renderStatusPage } from '../observe/status-page.ts';
 import { collectStatus, type StatusState } from '../observe/status-data.ts';
 import { explainRequest } from '../explain/explain-request.ts';
 import { parseRequestTarget } from '../route/request-target.ts';
-import { registerOffloadMetrics } from '../offload/offload.ts';
+import { closeOffload, registerOffloadMetrics } from '../offload/offload.ts';
 import { VERSION } from '../version.ts';
 import { Gateway } from './gateway.ts';
 import { sendText } from './respond.ts';
@@ -238,6 +238,8 @@ export async function startServing(ctx: ServeContext, loaded: LoadedConfig, clus
       await gateway.rateStore.close();
       gateway.config.jwt?.authenticator.close();
       await closeAllDispatchers();
+      // Worker threads would otherwise outlive the listeners and keep the process from exiting.
+      await closeOffload();
     },
   };
   return serving;

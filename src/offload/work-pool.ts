@@ -116,7 +116,6 @@ export class WorkPool {
 
   #spawn(): Thread {
     const worker = new Worker(WORKER_URL);
-    worker.unref();
     const thread: Thread = { worker, job: null, idle: null };
     worker.on('message', (m: TaskReply) => {
       const j = thread.job;
@@ -142,6 +141,8 @@ export class WorkPool {
     };
     worker.on('error', (err) => lost(`failed: ${err.message}`));
     worker.on('exit', (code) => lost(`exited with code ${code}`));
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     this.#threads.push(thread);
     return thread;
   }
