@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { renderConfig } from './lib/configs.ts';
 import { startBackend } from './lib/backend.ts';
 import { BASIC_PASSWORD, BASIC_USER, BEARER_TOKEN, makeJwt, postBody, remoteWriteBatch } from './lib/payloads.ts';
-import { coreBusy, coreTimes, treeCpuSeconds, treePeakRssMiB } from './lib/proc-stats.ts';
+import { coreBusy, coreTimes, cpuSplit, treeCpuSeconds, treePeakRssMiB } from './lib/proc-stats.ts';
 import { freePort, hasCommand, start, waitForPort } from './lib/processes.ts';
 import { TENANTGATE_CLI } from './lib/proxies.ts';
 import { readSettings } from './lib/settings.ts';
@@ -47,13 +47,15 @@ async function main(): Promise<number> {
         if (settings.warmupS > 0) await runWrk(loadCore, load, settings.connections, settings.warmupS);
         const mark = proc.output().length;
         const c0 = treeCpuSeconds(proc.pid);
+        const split0 = cpuSplit(proc.pid);
         const t0 = coreTimes();
         const w = await runWrk(loadCore, load, settings.connections, settings.durationS);
         const t1 = coreTimes();
         const used = treeCpuSeconds(proc.pid) - c0;
+        const split1 = cpuSplit(proc.pid);
         const other = proxyCore === null ? NaN : Math.max(0, coreBusy(t0, t1, proxyCore) - used / w.seconds);
         process.stdout.write(proc.output().slice(mark));
-        log(`${s.id}: ${w.rps.toFixed(0)} rps, ${((used * 1e6) / w.requests).toFixed(1)} µs CPU/req, p50 ${(w.p50Us / 1000).toFixed(2)} ms, p99 ${(w.p99Us / 1000).toFixed(2)} ms, non-2xx ${w.non2xx}, socket errors ${w.socketErrors}, peak RSS ${treePeakRssMiB(proc.pid).toFixed(0)} MiB, others on the proxy core ${(other * 100).toFixed(0)}%`);
+        log(`${s.id}: ${w.rps.toFixed(0)} rps, ${((used * 1e6) / w.requests).toFixed(1)} µs CPU/req (${((split1.system - split0.system) * 1e6 / w.requests).toFixed(1)} in the kernel), p50 ${(w.p50Us / 1000).toFixed(2)} ms, p99 ${(w.p99Us / 1000).toFixed(2)} ms, non-2xx ${w.non2xx}, socket errors ${w.socketErrors}, peak RSS ${treePeakRssMiB(proc.pid).toFixed(0)} MiB, others on the proxy core ${(other * 100).toFixed(0)}%`);
       } finally {
         // A graceful stop, so --cpu-prof and similar flags get to write their files.
         await proc.stop(30_000);

@@ -24,7 +24,7 @@ export async function promqlMicro(core: number | null): Promise<PromqlMicro | { 
 export async function remoteWriteMicro(core: number | null): Promise<RemoteWriteMicro | { error: string }> {
   try {
     const r = await runToEnd(core, process.execPath, [join(MICRO, 'remote-write.ts')], 180_000);
-    const snappy = /snappy: decode\+enforce\+encode\s+([\d.]+) ms\/batch\s+([\d.]+) M samples\/s/.exec(r.stdout);
+    const snappy = /snappy \(\w+\): decode\+enforce\+encode\s+([\d.]+) ms\/batch\s+([\d.]+) M samples\/s/.exec(r.stdout);
     const identity = /identity: enforce only\s+[\d.]+ ms\/batch\s+([\d.]+) M samples\/s/.exec(r.stdout);
     const batch = /^batch: (.*)$/m.exec(r.stdout);
     if (r.code !== 0 || !snappy || !identity) return { error: `exit ${r.code}: ${(r.stderr || r.stdout).slice(-300)}` };

@@ -10,6 +10,7 @@ import { compress as snappyCompressJs } from 'snappyjs';
 import { enforceRemoteWrite } from '../../src/enforce/remote-write/index.ts';
 import { snappyDecompress } from '../../src/enforce/remote-write/snappy-decode.ts';
 import { snappyCompress } from '../../src/enforce/remote-write/snappy-encode.ts';
+import { nativeSnappyCompress, nativeSnappyDecompress, snappyCodec } from '../../src/enforce/remote-write/snappy-native.ts';
 import { rewriteWriteRequestV1 } from '../../src/enforce/remote-write/rewrite-v1.ts';
 import { prepareTenantLabels } from '../../src/enforce/remote-write/tenant-labels.ts';
 import { OutputBuffer } from '../../src/enforce/remote-write/output-buffer.ts';
@@ -88,21 +89,24 @@ const report = (name: string, ms: number) =>
   console.log(`${name.padEnd(34)} ${ms.toFixed(3).padStart(8)} ms/batch  ${(samples / ms * 1000 / 1e6).toFixed(2).padStart(6)} M samples/s  ${(mb / ms * 1000).toFixed(0).padStart(5)} MB/s  (median round ${medians.at(-1)!.toFixed(3)} ms)`);
 
 const total = time(() => enforceRemoteWrite(snappyBody, 'snappy', tenant, limits));
-report('snappy: decode+enforce+encode', total);
+report(`snappy (${snappyCodec}): decode+enforce+encode`, total);
 const scratch = new Uint8Array(raw.length);
-const tDecode = time(() => snappyDecompress(snappyBody, limits.maxDecodedBytes, scratch));
 const prepared = prepareTenantLabels(tenant);
 const out = new OutputBuffer();
 const opts = { maxSeries: Infinity, maxLabelsPerSeries: Infinity, labelNames: 'legacy' as const };
 const tRewrite = time(() => rewriteWriteRequestV1(raw, prepared, opts, out));
 rewriteWriteRequestV1(raw, prepared, opts, out);
 const rewritten = out.view().slice();
-const tEncode = time(() => snappyCompress(rewritten));
-const tEncodeJs = time(() => snappyCompressJs(rewritten));
-const stages = tDecode + tRewrite + tEncode;
-console.log(`  stages: snappy decode ${tDecode.toFixed(3)} ms (${(100 * tDecode / stages).toFixed(0)}%), ` +
-  `label rewrite ${tRewrite.toFixed(3)} ms (${(100 * tRewrite / stages).toFixed(0)}%), snappy encode ${tEncode.toFixed(3)} ms (${(100 * tEncode / stages).toFixed(0)}%); ` +
-  `snappy share ${(100 * (tDecode + tEncode) / stages).toFixed(0)}%`);
-console.log(`  (snappyjs compress for comparison: ${tEncodeJs.toFixed(3)} ms)`);
+const codecs = [{ name: 'js', decode: () => snappyDecompress(snappyBody, limits.maxDecodedBytes, scratch), encode: () => snappyCompress(rewritten) }];
+if (snappyCodec === 'native') codecs.unshift({ name: 'native', decode: () => nativeSnappyDecompress(snappyBody, limits.maxDecodedBytes), encode: () => nativeSnappyCompress(rewritten) });
+for (const c of codecs) {
+  const tDecode = time(c.decode);
+  const tEncode = time(c.encode);
+  const stages = tDecode + tRewrite + tEncode;
+  console.log(`  stages with the ${c.name} snappy codec: decode ${tDecode.toFixed(3)} ms (${(100 * tDecode / stages).toFixed(0)}%), ` +
+    `label rewrite ${tRewrite.toFixed(3)} ms (${(100 * tRewrite / stages).toFixed(0)}%), encode ${tEncode.toFixed(3)} ms (${(100 * tEncode / stages).toFixed(0)}%); ` +
+    `snappy share ${(100 * (tDecode + tEncode) / stages).toFixed(0)}%`);
+}
+console.log(`  (snappyjs compress for comparison: ${time(() => snappyCompressJs(rewritten)).toFixed(3)} ms)`);
 report('zstd: decode+enforce+encode', time(() => enforceRemoteWrite(zstdBody, 'zstd', tenant, limits)));
 report('identity: enforce only', time(() => enforceRemoteWrite(raw, 'identity', tenant, limits)));

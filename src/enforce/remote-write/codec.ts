@@ -4,13 +4,16 @@ import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { decodedTooLarge, RemoteWriteError } from './errors.ts';
 import { snappyDecompress } from './snappy-decode.ts';
 import { snappyCompress } from './snappy-encode.ts';
+import { nativeSnappyCompress, nativeSnappyDecompress, snappyCodec } from './snappy-native.ts';
+
+const NATIVE = snappyCodec === 'native';
 
 export type RemoteWriteEncoding = 'snappy' | 'zstd' | 'identity';
 
 export function decodeBody(body: Uint8Array, encoding: RemoteWriteEncoding, maxDecodedBytes: number, scratch?: Uint8Array): Uint8Array {
   switch (encoding) {
     case 'snappy':
-      return snappyDecompress(body, maxDecodedBytes, scratch);
+      return NATIVE ? nativeSnappyDecompress(body, maxDecodedBytes) : snappyDecompress(body, maxDecodedBytes, scratch);
     case 'zstd':
       return zstdDecompressLimited(body, maxDecodedBytes);
     case 'identity':
@@ -25,7 +28,7 @@ export function decodeBody(body: Uint8Array, encoding: RemoteWriteEncoding, maxD
 export function encodeBody(raw: Uint8Array, encoding: RemoteWriteEncoding): Uint8Array {
   switch (encoding) {
     case 'snappy':
-      return snappyCompress(raw);
+      return NATIVE ? nativeSnappyCompress(raw) : snappyCompress(raw);
     case 'zstd':
       return zstdCompressSync(raw);
     case 'identity':

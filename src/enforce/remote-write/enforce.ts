@@ -6,6 +6,7 @@ import { OutputBuffer } from './output-buffer.ts';
 import { rewriteWriteRequestV1 } from './rewrite-v1.ts';
 import { rewriteRequestV2 } from './rewrite-v2.ts';
 import { readSnappyPreamble } from './snappy-decode.ts';
+import { snappyCodec } from './snappy-native.ts';
 import { prepareTenantLabels, type TenantLabelPairs } from './tenant-labels.ts';
 import type { RemoteWriteVersion } from './version.ts';
 
@@ -70,7 +71,8 @@ export function enforceRemoteWrite(
   if (version !== 'v1' && version !== 'v2') {
     throw new RemoteWriteError('ERR_RW_VERSION', 415, `unknown remote-write version ${JSON.stringify(version)}`);
   }
-  const scratch = encoding === 'snappy' ? snappyScratch(body, limits.maxDecodedBytes) : undefined;
+  // The native decoder allocates its own output; the JavaScript one decodes into the scratch.
+  const scratch = encoding === 'snappy' && snappyCodec === 'js' ? snappyScratch(body, limits.maxDecodedBytes) : undefined;
   const decodedRaw = decodeBody(body, encoding, limits.maxDecodedBytes, scratch);
   const decoded = new Uint8Array(decodedRaw.buffer, decodedRaw.byteOffset, decodedRaw.byteLength);
   try {

@@ -6,8 +6,9 @@
 // has its offset byte. Every such case is an error here.
 import { decodedTooLarge, RemoteWriteError } from './errors.ts';
 
-function snappyError(message: string, offset: number): RemoteWriteError {
-  return new RemoteWriteError('ERR_RW_SNAPPY', 400, `invalid snappy block at byte ${offset}: ${message}`);
+/** `offset` is left out when the decoder that failed does not say where. */
+export function snappyError(message: string, offset?: number): RemoteWriteError {
+  return new RemoteWriteError('ERR_RW_SNAPPY', 400, `invalid snappy block${offset === undefined ? '' : ` at byte ${offset}`}: ${message}`);
 }
 
 export interface SnappyPreamble {

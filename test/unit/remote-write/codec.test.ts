@@ -7,6 +7,7 @@ import { enforceRemoteWrite } from '../../../src/enforce/remote-write/index.ts';
 import { decodeBody } from '../../../src/enforce/remote-write/codec.ts';
 import { snappyDecompress } from '../../../src/enforce/remote-write/snappy-decode.ts';
 import { snappyCompress } from '../../../src/enforce/remote-write/snappy-encode.ts';
+import { nativeSnappyCompress, nativeSnappyDecompress, snappyCodec } from '../../../src/enforce/remote-write/snappy-native.ts';
 import { bytes, label, ld, sample, series, varint } from './raw-proto.ts';
 import { catchRemoteWriteError } from './helpers.ts';
 
@@ -76,7 +77,56 @@ test('snappy: strict about every malformed block', () => {
     assert.equal(err.code, 'ERR_RW_SNAPPY', name);
     assert.equal(err.status, 400, name);
     assert.match(err.message, message, name);
+    if (snappyCodec === 'native') {
+      // The native decoder words its reasons differently, but refuses the same blocks the same way.
+      const native = catchRemoteWriteError(() => nativeSnappyDecompress(body, 1 << 20));
+      assert.equal(native.code, 'ERR_RW_SNAPPY', `native: ${name}`);
+      assert.equal(native.status, 400, `native: ${name}`);
+    }
   }
+});
+
+test('snappy: the native codec loads where its package ships a binary, and the gateway uses it', () => {
+  if (process.env['TENANTGATE_SNAPPY'] === 'js') return;
+  const shipped = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64'].includes(`${process.platform}-${process.arch}`);
+  if (shipped) assert.equal(snappyCodec, 'native');
+});
+
+test('snappy: the native decoder accepts exactly the blocks the strict JavaScript decoder accepts, with the same output', () => {
+  if (snappyCodec !== 'native') return;
+  const outcome = (decode: () => Uint8Array): string => {
+    try { return Buffer.from(decode()).toString('hex'); } catch (err) {
+      assert.equal((err as { code?: string }).code, 'ERR_RW_SNAPPY');
+      return 'refused';
+    }
+  };
+  fc.assert(fc.property(
+    fc.oneof(
+      // Arbitrary short blocks with a small declared length: every tag kind, truncated or not.
+      fc.tuple(fc.integer({ min: 0, max: 63 }), fc.uint8Array({ maxLength: 40 })).map(([n, rest]) => bytes([n], [...rest])),
+      // Valid blocks with one byte changed.
+      fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([data, at, b]) => {
+        const block = snappyCompress(data).slice();
+        block[at % block.length] = b;
+        return block;
+      }),
+    ),
+    (block) => {
+      assert.equal(outcome(() => nativeSnappyDecompress(block, 1 << 20)), outcome(() => snappyDecompress(block, 1 << 20)));
+    },
+  ), { numRuns: 3000, seed: 0x5eed });
+});
+
+test('snappy: the native encoder round-trips through the JavaScript decoder and snappyjs', () => {
+  if (snappyCodec !== 'native') return;
+  fc.assert(fc.property(
+    fc.oneof(fc.uint8Array({ maxLength: 3000 }), fc.array(fc.constantFrom(0, 1, 97), { maxLength: 200_000 }).map((a) => Uint8Array.from(a))),
+    (data) => {
+      const packed = nativeSnappyCompress(data);
+      assert.deepEqual(Buffer.from(snappyDecompress(packed, data.length)), Buffer.from(data));
+      assert.deepEqual(Buffer.from(snappyjs.uncompress(packed)), Buffer.from(data));
+    },
+  ), { numRuns: 100, seed: 0x5eed });
 });
 
 test('snappy: our encoder and decoder agree with snappyjs on arbitrary data', () => {
