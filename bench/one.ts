@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { renderConfig } from './lib/configs.ts';
 import { startBackend } from './lib/backend.ts';
 import { BASIC_PASSWORD, BASIC_USER, BEARER_TOKEN, makeJwt, postBody, remoteWriteBatch } from './lib/payloads.ts';
-import { coreBusy, coreTimes, cpuSplit, treeCpuSeconds, treePeakRssMiB } from './lib/proc-stats.ts';
+import { coreBusy, coreTimes, cpuSplit, threadCpu, treeCpuSeconds, treePeakRssMiB } from './lib/proc-stats.ts';
 import { freePort, hasCommand, start, waitForPort } from './lib/processes.ts';
 import { TENANTGATE_CLI } from './lib/proxies.ts';
 import { readSettings } from './lib/settings.ts';
@@ -48,13 +48,18 @@ async function main(): Promise<number> {
         const mark = proc.output().length;
         const c0 = treeCpuSeconds(proc.pid);
         const split0 = cpuSplit(proc.pid);
+        const threads0 = threadCpu(proc.pid);
         const t0 = coreTimes();
         const w = await runWrk(loadCore, load, settings.connections, settings.durationS);
         const t1 = coreTimes();
         const used = treeCpuSeconds(proc.pid) - c0;
         const split1 = cpuSplit(proc.pid);
+        // CPU per request by thread name (main thread, worker threads, V8's GC helpers, libuv).
+        const byName = new Map<string, number>();
+        for (const [tid, t] of threadCpu(proc.pid)) byName.set(t.name, (byName.get(t.name) ?? 0) + t.seconds - (threads0.get(tid)?.seconds ?? 0));
         const other = proxyCore === null ? NaN : Math.max(0, coreBusy(t0, t1, proxyCore) - used / w.seconds);
         process.stdout.write(proc.output().slice(mark));
+        log(`threads, µs CPU per request: ${[...byName].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([n, v]) => `${n} ${((v * 1e6) / w.requests).toFixed(1)}`).join(', ')}`);
         log(`${s.id}: ${w.rps.toFixed(0)} rps, ${((used * 1e6) / w.requests).toFixed(1)} µs CPU/req (${((split1.system - split0.system) * 1e6 / w.requests).toFixed(1)} in the kernel), p50 ${(w.p50Us / 1000).toFixed(2)} ms, p99 ${(w.p99Us / 1000).toFixed(2)} ms, non-2xx ${w.non2xx}, socket errors ${w.socketErrors}, peak RSS ${treePeakRssMiB(proc.pid).toFixed(0)} MiB, others on the proxy core ${(other * 100).toFixed(0)}%`);
       } finally {
         // A graceful stop, so --cpu-prof and similar flags get to write their files.

@@ -17,6 +17,20 @@ export function cpuSeconds(pid: number): number {
   return user + system;
 }
 
+/** CPU seconds so far of each thread of `pid`, by thread id, with the thread's name. */
+export function threadCpu(pid: number): Map<number, { name: string; seconds: number }> {
+  const out = new Map<number, { name: string; seconds: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), { name, seconds: (Number(rest[11]) + Number(rest[12])) / ticksPerSecond() });
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}
+
 /** CPU seconds used by `pid` so far in user space and in the kernel (page faults, syscalls). */
 export function cpuSplit(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

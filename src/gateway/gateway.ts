@@ -262,7 +262,8 @@ export class Gateway {
     }
     held.bytes = bytes;
     const bufferStart = performance.now();
-    const buffering = bufferBody(req, maxBuf, Math.max(0, ctx.deadline - performance.now()));
+    // A tenant body is read whole whatever its size: with a declared length, straight into one buffer.
+    const buffering = bufferBody(req, maxBuf, Math.max(0, ctx.deadline - performance.now()), limit !== null ? Math.max(limit.bytes, WHOLE_BODY_MAX) : WHOLE_BODY_MAX);
     let body = buffering instanceof Promise ? await buffering : buffering;
     if (body.kind === 'stream' && limit !== null) {
       const reading = readWholeBody(body, limit.bytes, Math.max(0, ctx.deadline - performance.now()));

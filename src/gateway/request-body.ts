@@ -4,7 +4,8 @@
 // enough); a longer one continues as a stream: the buffered part is put back in front of the
 // unread rest, and the request itself is handed to the backend dispatcher (no extra stream layer).
 //
-// A body whose Content-Length is known and at most WHOLE_BODY_MAX is read whole into one
+// A body whose Content-Length is known and at most WHOLE_BODY_MAX (or the caller's larger bound,
+// for bodies that will be read whole anyway, such as a tenant's writes) is read whole into one
 // pre-sized buffer instead: for remote-write-sized bodies this costs less than streaming
 // (benchmark: docs/performance.md), and memory stays bounded by that size per request in flight.
 import type { IncomingMessage } from 'node:http';
@@ -24,11 +25,15 @@ export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
-export function bufferBody(req: IncomingMessage, maxBuf: number, deadlineMs: number): Promise<BufferedBody> | BufferedBody {
+/**
+ * `wholeMax`: the largest declared length read whole into one buffer (the caller has already
+ * refused longer bodies it must read whole, and reserved the memory).
+ */
+export function bufferBody(req: IncomingMessage, maxBuf: number, deadlineMs: number, wholeMax = WHOLE_BODY_MAX): Promise<BufferedBody> | BufferedBody {
   if (!hasBody(req)) return NONE;
   const cl = req.headers['content-length'];
   const declared = cl !== undefined && req.headers['transfer-encoding'] === undefined ? Number(cl) : -1;
-  const wholeSize = declared > 0 && declared <= Math.max(maxBuf, WHOLE_BODY_MAX) ? declared : -1;
+  const wholeSize = declared > 0 && declared <= Math.max(maxBuf, wholeMax) ? declared : -1;
   if (maxBuf <= 0 && wholeSize < 0) return { kind: 'stream', stream: req };
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];

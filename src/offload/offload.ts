@@ -5,6 +5,7 @@
 // Pools are per process: with -workers=N each worker process has its own.
 import type { ResponseFilter, TenantDecision, TenantPolicy, TenantRequest } from '../enforce/tenant/policy.ts';
 import type { TenantTaskResult } from './tasks.ts';
+import { transferableBody } from './transfer.ts';
 import { WorkAbandonedError, WorkPool, WorkQueueFullError } from './work-pool.ts';
 import type { ClientWatch } from '../limit/client-watch.ts';
 
@@ -115,8 +116,11 @@ export function responseTooLarge(filter: ResponseFilter | undefined): string {
 
 async function offloaded(policy: TenantPolicy, req: TenantRequest, userKey: string, gone?: ClientWatch): Promise<TenantDecision> {
   let r: TenantTaskResult;
+  // A large body moves to the thread; the request's Buffer is empty from then on, and any
+  // decision that still needs the body brings the thread's copy back.
+  const moved = transferableBody(req.body);
   try {
-    r = await enforcement().run(userKey, { kind: 'tenant', source: policy.source, req: forThread(req) }, gone) as TenantTaskResult;
+    r = await enforcement().run(userKey, { kind: 'tenant', source: policy.source, req: forThread(req), returnBody: moved !== null }, gone, moved === null ? [] : [moved]) as TenantTaskResult;
   } catch (err) {
     if (err instanceof WorkAbandonedError) return { kind: 'refuse', status: 499, reason: 'client_canceled', message: 'the client left before its request was enforced' };
     if (err instanceof WorkQueueFullError) {
@@ -127,12 +131,17 @@ async function offloaded(policy: TenantPolicy, req: TenantRequest, userKey: stri
     }
     throw err;
   }
-  if (r.kind === 'inline') return withPooledFilter(policy.enforce(req), policy, req, userKey);
-  if (r.kind === 'forward' && r.body !== undefined && r.body !== null && !Buffer.isBuffer(r.body)) {
-    const b = r.body as Uint8Array;
-    return { ...r, body: Buffer.from(b.buffer, b.byteOffset, b.byteLength) };
+  if (r.kind === 'inline') {
+    const back = moved === null ? req : { ...req, body: asBuffer(r.body ?? null) };
+    return withPooledFilter(policy.enforce(back), policy, back, userKey);
   }
+  if (r.kind === 'forward' && r.body !== undefined && r.body !== null && !Buffer.isBuffer(r.body)) return { ...r, body: asBuffer(r.body) };
   return r;
+}
+
+/** Structured clone and transfer deliver Uint8Arrays; the gateway works with Buffers. */
+function asBuffer(b: Uint8Array | null): Buffer | null {
+  return b === null || Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 export type BcryptResult = boolean | 'queue-full';

@@ -5,7 +5,8 @@ import { compileTenantPolicy } from '../enforce/tenant/compile.ts';
 import type { TenantDecision, TenantPolicy, TenantPolicySource, TenantRequest } from '../enforce/tenant/policy.ts';
 
 export type Task =
-  | { readonly kind: 'tenant'; readonly source: TenantPolicySource; readonly req: TenantRequest }
+  /** `returnBody`: the request body was transferred here and goes back with any decision that needs it. */
+  | { readonly kind: 'tenant'; readonly source: TenantPolicySource; readonly req: TenantRequest; readonly returnBody?: boolean }
   | { readonly kind: 'filter'; readonly source: TenantPolicySource; readonly req: TenantRequest; readonly status: number; readonly contentType: string | undefined; readonly body: Uint8Array; readonly lookup: Uint8Array | undefined }
   | { readonly kind: 'bcrypt'; readonly password: string; readonly hash: string };
 
@@ -14,7 +15,8 @@ export type Task =
  * decision that needs one comes back as `inline` and the caller enforces on its own thread
  * (only small requests to filtered endpoints get there: their bodies are bounded by the read bound).
  */
-export type TenantTaskResult = TenantDecision | { readonly kind: 'inline' };
+export type TenantTaskResult = TenantDecision | { readonly kind: 'inline'; readonly body?: Uint8Array | null };
+
 
 /** Policies compiled in this thread, by source key; bounded, as reloads bring new sources. */
 const policies = new Map<string, TenantPolicy>();
@@ -30,12 +32,15 @@ function policyFor(source: TenantPolicySource): TenantPolicy {
   return p;
 }
 
-export function runTenantTask(source: TenantPolicySource, req: TenantRequest): TenantTaskResult {
+export function runTenantTask(source: TenantPolicySource, req: TenantRequest, returnBody = false): TenantTaskResult {
   // Structured clone turns Buffers into Uint8Arrays; the policy reads Buffers.
   const body = req.body === null ? null : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength);
   const d = policyFor(source).enforce({ ...req, body });
-  // Functions (a response filter, a lookup's decision) cannot cross threads: decided again on the main thread.
-  if ((d.kind === 'forward' && d.responseFilter !== undefined) || d.kind === 'lookup') return { kind: 'inline' };
+  // Functions (a response filter, a lookup's decision) cannot cross threads: decided again on the
+  // main thread, which then needs the body back if it gave its own away.
+  if ((d.kind === 'forward' && d.responseFilter !== undefined) || d.kind === 'lookup') return returnBody ? { kind: 'inline', body } : { kind: 'inline' };
+  // A decision that keeps the request's body forwards this thread's copy of it.
+  if (returnBody && d.kind === 'forward' && d.body === undefined) return { ...d, body };
   return d;
 }
 
@@ -53,7 +58,7 @@ export function runFilterTask(source: TenantPolicySource, req: TenantRequest, st
 
 export function runTask(task: Task): unknown {
   switch (task.kind) {
-    case 'tenant': return runTenantTask(task.source, task.req);
+    case 'tenant': return runTenantTask(task.source, task.req, task.returnBody === true);
     case 'filter': return runFilterTask(task.source, task.req, task.status, task.contentType, task.body, task.lookup);
     case 'bcrypt': return bcrypt.compareSync(task.password, task.hash);
   }

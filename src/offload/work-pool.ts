@@ -29,6 +29,8 @@ export class WorkQueueFullError extends Error {
 
 interface Job {
   readonly task: Task;
+  /** Buffers of the task handed to the thread instead of copied; unusable here once it runs. */
+  readonly transfer: readonly ArrayBuffer[];
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: Error) => void;
 }
@@ -69,13 +71,14 @@ export class WorkPool {
   /**
    * Runs `task` in a worker thread, queued fairly under `key`. When `gone` aborts while the task
    * still waits, it leaves the queue: work for a client that left never holds its user's place.
+   * `transfer` buffers move to the thread when the task starts (not while it waits).
    */
-  run(key: string, task: Task, gone?: ClientWatch): Promise<unknown> {
+  run(key: string, task: Task, gone?: ClientWatch, transfer: readonly ArrayBuffer[] = []): Promise<unknown> {
     if (this.#closed) return Promise.reject(new Error('the work pool is closed'));
     return new Promise((resolve, reject) => {
       const onGone = () => { if (this.#queue.remove(key, job)) reject(new WorkAbandonedError('the client left before its task ran')); };
       const settle = () => gone?.offAbort(onGone);
-      const job: Job = { task, resolve: (v) => { settle(); resolve(v); }, reject: (e) => { settle(); reject(e); } };
+      const job: Job = { task, transfer, resolve: (v) => { settle(); resolve(v); }, reject: (e) => { settle(); reject(e); } };
       if (this.#queue.size >= (this.#opts.maxQueued ?? Infinity) || !this.#queue.push(key, job)) {
         this.counts.refused++;
         reject(new WorkQueueFullError('too many tasks are waiting'));
@@ -97,7 +100,7 @@ export class WorkPool {
       const id = this.#nextId++;
       if (thread.idle !== null) { clearTimeout(thread.idle); thread.idle = null; }
       thread.job = { id, key: next.key, job: next.item };
-      thread.worker.postMessage({ id, task: next.item.task });
+      thread.worker.postMessage({ id, task: next.item.task }, next.item.transfer);
     }
   }
 

@@ -2,26 +2,21 @@
 // result or its error message.
 import { parentPort } from 'node:worker_threads';
 import { runTask, type Task } from './tasks.ts';
+import { transferableBody } from './transfer.ts';
 
 export interface TaskRequest { readonly id: number; readonly task: Task }
 export type TaskReply = { readonly id: number; readonly ok: true; readonly result: unknown } | { readonly id: number; readonly ok: false; readonly error: string };
 
-// Below this a copy costs less than detaching and re-wrapping a buffer.
-const TRANSFER_MIN_BYTES = 64 * 1024;
-
 /**
- * The buffer of a large result body (a rewritten remote write, a filtered response), to be
- * transferred instead of copied: copying a batch back was about an eighth of a remote-write
- * task. Only a buffer the body owns whole is given away; every task makes its result body
- * fresh, and nothing in this thread keeps it.
+ * The buffer of a large result body (a rewritten remote write, a filtered response, a body given
+ * back), to be transferred instead of copied. Every task makes its result body fresh or was
+ * handed it, and nothing in this thread keeps it.
  */
 function transferable(r: TaskReply): ArrayBuffer[] {
   if (!r.ok) return [];
   const result = r.result;
-  const body = result instanceof Uint8Array ? result : (result as { body?: unknown } | null | undefined)?.body;
-  if (!(body instanceof Uint8Array) || body.byteLength < TRANSFER_MIN_BYTES) return [];
-  const buf = body.buffer;
-  return buf instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === buf.byteLength ? [buf] : [];
+  const buf = transferableBody(result instanceof Uint8Array ? result : (result as { body?: Uint8Array | null } | null | undefined)?.body);
+  return buf === null ? [] : [buf];
 }
 
 const port = parentPort;

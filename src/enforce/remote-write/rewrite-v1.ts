@@ -98,6 +98,7 @@ export function rewriteWriteRequestV1(buf: Uint8Array, tenant: PreparedTenantLab
 function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: RewriteCounts, tenant: PreparedTenantLabels, opts: RewriteOptions, out: OutputBuffer): void {
   const seriesIndex = counts.series;
   let { nameStart, nameEnd, fieldStart, fieldEnd, spanStart, spanEnd } = scratch;
+  const startsName = tenant.startsName;
   let kept = 0;
   let unsorted = false;
   let spans = 0;
@@ -114,33 +115,45 @@ function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: Rewr
     if (len > end - pos) throw protobufError(`field length ${len} runs past the end of timeseries #${seriesIndex}`, tagPos);
     const fieldStop = pos + len;
     if (tag === TAG_TS_LABELS) {
-      // Parse the Label message: exactly one name, at most one value, nothing else.
       let ns = -1;
       let ne = -1;
-      let sawValue = false;
-      let q = pos;
-      while (q < fieldStop) {
-        const ltagPos = q;
-        let ltag = buf[q]!;
-        if (ltag < 0x80) q++; else { ltag = readVarint32(buf, q, fieldStop); q = varintEnd; }
-        if (ltag !== TAG_LABEL_NAME && ltag !== TAG_LABEL_VALUE) throw protobufError(wireTypeProblem(ltag, `a label of timeseries #${seriesIndex}`), ltagPos);
-        let slen = q < fieldStop ? buf[q]! : 0x80;
-        if (slen < 0x80) q++; else { slen = readVarint32(buf, q, fieldStop); q = varintEnd; }
-        if (slen > fieldStop - q) throw protobufError(`label string length ${slen} runs past the end of the label`, ltagPos);
-        if (ltag === TAG_LABEL_NAME) {
-          if (ns >= 0) throw protobufError(`label of timeseries #${seriesIndex} has two name fields`, ltagPos);
-          ns = q;
-          ne = q + slen;
-        } else {
-          if (sawValue) throw protobufError(`label of timeseries #${seriesIndex} has two value fields`, ltagPos);
-          sawValue = true;
+      // The encoding every sender uses: the name, then the value, each with a one-byte length.
+      // Anything else takes the general parse below, which accepts the same messages and more.
+      if (len >= 2 && buf[pos] === TAG_LABEL_NAME && buf[pos + 1]! < 0x80) {
+        const s0 = pos + 2;
+        const e0 = s0 + buf[pos + 1]!;
+        if (e0 === fieldStop || (e0 + 2 <= fieldStop && buf[e0] === TAG_LABEL_VALUE && buf[e0 + 1]! < 0x80 && e0 + 2 + buf[e0 + 1]! === fieldStop)) {
+          ns = s0;
+          ne = e0;
         }
-        q += slen;
+      }
+      if (ns < 0) {
+        // Parse the Label message: exactly one name, at most one value, nothing else.
+        let sawValue = false;
+        let q = pos;
+        while (q < fieldStop) {
+          const ltagPos = q;
+          let ltag = buf[q]!;
+          if (ltag < 0x80) q++; else { ltag = readVarint32(buf, q, fieldStop); q = varintEnd; }
+          if (ltag !== TAG_LABEL_NAME && ltag !== TAG_LABEL_VALUE) throw protobufError(wireTypeProblem(ltag, `a label of timeseries #${seriesIndex}`), ltagPos);
+          let slen = q < fieldStop ? buf[q]! : 0x80;
+          if (slen < 0x80) q++; else { slen = readVarint32(buf, q, fieldStop); q = varintEnd; }
+          if (slen > fieldStop - q) throw protobufError(`label string length ${slen} runs past the end of the label`, ltagPos);
+          if (ltag === TAG_LABEL_NAME) {
+            if (ns >= 0) throw protobufError(`label of timeseries #${seriesIndex} has two name fields`, ltagPos);
+            ns = q;
+            ne = q + slen;
+          } else {
+            if (sawValue) throw protobufError(`label of timeseries #${seriesIndex} has two value fields`, ltagPos);
+            sawValue = true;
+          }
+          q += slen;
+        }
       }
       if (ns < 0) throw labelsError('a label has no name', seriesIndex);
       const problem = labelNameProblem(buf, ns, ne, opts.labelNames);
       if (problem !== undefined) throw labelsError(problem, seriesIndex);
-      if (!isTenantName(buf, ns, ne, tenant)) {
+      if (startsName[buf[ns]!] === 0 || !isTenantName(buf, ns, ne, tenant)) {
         if (kept === nameStart.length) {
           nameStart = scratch.nameStart = grown(nameStart);
           nameEnd = scratch.nameEnd = grown(nameEnd);
@@ -148,7 +161,9 @@ function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: Rewr
           fieldEnd = scratch.fieldEnd = grown(fieldEnd);
         }
         if (kept > 0 && !unsorted) {
-          const c = compareBytes(buf, nameStart[kept - 1]!, nameEnd[kept - 1]!, buf, ns, ne);
+          // Names nearly always differ in their first byte.
+          const d = buf[nameStart[kept - 1]!]! - buf[ns]!;
+          const c = d !== 0 ? d : compareBytes(buf, nameStart[kept - 1]!, nameEnd[kept - 1]!, buf, ns, ne);
           if (c === 0) throw labelsError(`duplicate label name ${quoteBytes(buf, ns, ne)}`, seriesIndex);
           if (c > 0) unsorted = true;
         }
@@ -217,6 +232,9 @@ function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: Rewr
   const tFields = tenant.fields;
   const tCount = tenant.count;
   let t = 0;
+  // The next tenant name and its first byte, read again only when t moves.
+  let tn = tNames[0]!;
+  let tn0 = tn[0]!;
   let pieceStart = 0;
   let pieceEnd = 0;
   for (let k = 0; k < kept; k++) {
@@ -224,13 +242,14 @@ function rewriteSeries(buf: Uint8Array, start: number, end: number, counts: Rewr
     const ns = nameStart[i]!;
     const ne = nameEnd[i]!;
     while (t < tCount) {
-      const tn = tNames[t]!;
-      if (compareBytes(tn, 0, tn.length, buf, ns, ne) > 0) break;
+      const d = tn0 - buf[ns]!;
+      if (d > 0 || (d === 0 && compareBytes(tn, 0, tn.length, buf, ns, ne) > 0)) break;
       op = copyBytes(dst, op, buf, pieceStart, pieceEnd);
       pieceStart = pieceEnd = 0;
       const f = tFields[t]!;
       op = copyBytes(dst, op, f, 0, f.length);
       t++;
+      if (t < tCount) { tn = tNames[t]!; tn0 = tn[0]!; }
     }
     const fs = fieldStart[i]!;
     if (fs !== pieceEnd) {

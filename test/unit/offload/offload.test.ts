@@ -57,3 +57,40 @@ test('JWT tenants of one config entry have their own queues', () => {
   assert.notEqual(queueKey('jwt', { ...req, access: a }), queueKey('jwt', { ...req, access: b }));
   assert.equal(queueKey('jwt', { ...req, access: a }), queueKey('jwt', { ...req, access: a }));
 });
+
+test('a body over 64 KiB moves to the thread, and a decision that forwards it as sent brings the same bytes back', async () => {
+  configureOffload({ ...DEFAULT_OFFLOAD, thresholdBytes: 0 });
+  const allowed = compileTenantPolicy({ labels: { namespace: 'a' }, allow_paths: ['/custom/.*'] }, ['tenant']);
+  const bytes = Buffer.from(Array.from({ length: 100_000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join(''));
+  const sent = Buffer.from(bytes);
+  const req: TenantRequest = { method: 'POST', path: '/custom/upload', rawQuery: '', headers: { 'content-type': 'application/octet-stream' }, body: sent, access: null };
+  const d = await enforceTenant(allowed, req, 'mover');
+  assert.equal(sent.length, 0, 'the caller no longer holds the body: it was transferred, not copied');
+  assert.equal(d.kind, 'forward');
+  if (d.kind === 'forward') {
+    assert.ok(Buffer.isBuffer(d.body));
+    assert.ok(d.body!.equals(bytes), 'the forwarded body is the body sent');
+  }
+});
+
+test('a moved body comes back for a decision the main thread must make (a silence update looks the silence up)', async () => {
+  configureOffload({ ...DEFAULT_OFFLOAD, thresholdBytes: 0 });
+  const silence = { id: 'abc', matchers: [{ name: 'namespace', value: 'a', isRegex: false, isEqual: true }], startsAt: '2026-01-01T00:00:00Z', endsAt: '2027-01-01T00:00:00Z', createdBy: 'x', comment: 'c'.repeat(70_000) };
+  const sent = Buffer.from(JSON.stringify(silence));
+  const req: TenantRequest = { method: 'POST', path: '/api/v2/silences', rawQuery: '', headers: { 'content-type': 'application/json' }, body: sent, access: null };
+  const expected = policy.enforce({ ...req, body: Buffer.from(sent) });
+  assert.equal(expected.kind, 'lookup');
+  const d = await enforceTenant(policy, req, 'mover');
+  assert.equal(sent.length, 0, 'the body was transferred');
+  assert.equal(d.kind, 'lookup', 'decided again on this thread, with the body the thread gave back');
+});
+
+test('a body of 64 KiB or less is copied to the thread, never taken from the caller', async () => {
+  configureOffload({ ...DEFAULT_OFFLOAD, thresholdBytes: 0 });
+  const req = series(50);
+  assert.ok(req.body!.length <= 64 * 1024);
+  const before = Buffer.from(req.body!);
+  const d = await enforceTenant(policy, req, 'copier');
+  assert.equal(d.kind, 'forward');
+  assert.ok(req.body!.equals(before), 'the caller keeps its body');
+});
