@@ -6,7 +6,8 @@
 // unreachable store costs a request at most that long before the fail mode decides; it
 // reconnects in the background with capped backoff, without a restart.
 import { readFileSync } from 'node:fs';
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import { GCRA_SCRIPT } from './redis-gcra.ts';
 import { RateStoreError, type RateCheck, type RateStore, type RateVerdict } from './rate-store.ts';
 
@@ -48,7 +49,10 @@ export class RedisRateStore implements RateStore {
 
   constructor(o: RedisStoreOptions) {
     this.#prefix = o.keyPrefix;
-    this.#client = new Redis(clientOptions(o)) as GcraClient;
+    // The client library is loaded only by a gateway that uses Redis: every other process would
+    // carry its code and command tables in memory for nothing.
+    const client = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+    this.#client = new client.Redis(clientOptions(o)) as GcraClient;
     this.#client.defineCommand('tenantgateGcra', { lua: GCRA_SCRIPT });
     // Connection errors surface as failed calls (and the fail mode); this only keeps the reason.
     this.#client.on('error', (err: Error) => { this.lastError = err.message; });

@@ -79,8 +79,9 @@ export async function openListener(flags: ParsedFlags, addrText: string, index: 
 
   let acceptor: NetServer | null = null;
   if (useProxy) {
-    // allowHalfOpen as node:http's own server: a client that half-closes after its request still gets the response.
-    acceptor = createNetServer({ allowHalfOpen: true }, (socket) => {
+    // allowHalfOpen and noDelay as node:http's own server: a client that half-closes after its
+    // request still gets the response, and a response is not held back by Nagle's algorithm.
+    acceptor = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       readProxyHeader(socket, 5000, (address) => {
         if (proxiedTls !== null) { tlsAfterProxyHeader(socket, address, proxiedTls, http); return; }
         if (address !== null) rememberProxiedAddress(socket, address);
