@@ -143,34 +143,43 @@ export function table(aggs: readonly Aggregate[], na: readonly NaRow[], scenario
 
 export interface TargetCheck { readonly target: string; readonly measured: string; readonly verdict: 'met' | 'short' | 'n/a' }
 
-export function checkTargets(aggs: readonly Aggregate[], micro: { promqlColdUs?: number; rwMSamplesPerS?: number }, enforced: { promql: boolean; rw: boolean }): TargetCheck[] {
+/**
+ * The performance targets the project holds itself to, checked against this run. `enforced` is
+ * false when the build refused an enforcement scenario's config; a scenario left out of the run is
+ * 'n/a' either way.
+ */
+export function checkTargets(aggs: readonly Aggregate[], micro: { promqlColdUs?: number; rwMSamplesPerS?: number }, enforced: { promql: boolean; rw: boolean }, connections: number): TargetCheck[] {
   const tg = (id: string) => aggs.find((a) => a.scenario === id && a.proxy === 'tenantgate');
   const vm = (id: string) => aggs.find((a) => a.scenario === id && a.proxy === 'vmauth');
   const out: TargetCheck[] = [];
   const verdict = (ok: boolean | undefined): TargetCheck['verdict'] => ok === undefined ? 'n/a' : ok ? 'met' : 'short';
   const get = tg('get-basic');
-  out.push({ target: 'small GET ≥ 1.25× vmauth rps', measured: fmtRatio(get?.ratioRps), verdict: verdict(get?.ratioRps && get.ratioRps.median >= 1.25) });
-  out.push({ target: 'small GET p99 ≤ vmauth p99', measured: get?.ratioP99 ? `${fmtUs(get.p99Us)} vs ${fmtUs(vm('get-basic')?.p99Us ?? NaN)} (${fmtRatio(get.ratioP99)})` : 'n/a', verdict: verdict(get?.ratioP99 && get.ratioP99.median <= 1) });
+  out.push({ target: 'small GET ≥ 1.6× vmauth rps', measured: fmtRatio(get?.ratioRps), verdict: verdict(get?.ratioRps && get.ratioRps.median >= 1.6) });
+  out.push({ target: `small GET p99 ≤ vmauth p99 (${connections} connections)`, measured: get?.ratioP99 ? `${fmtUs(get.p99Us)} vs ${fmtUs(vm('get-basic')?.p99Us ?? NaN)} (${fmtRatio(get.ratioP99)})` : 'n/a', verdict: verdict(get?.ratioP99 && get.ratioP99.median <= 1) });
   out.push({ target: 'small GET ≤ 65 µs CPU/request', measured: get ? `${get.cpuUsPerRequest.toFixed(1)} µs (vmauth ${vm('get-basic')?.cpuUsPerRequest.toFixed(1) ?? '–'} µs)` : 'n/a', verdict: verdict(get && get.cpuUsPerRequest <= 65) });
   const post = tg('post-64k');
   out.push({ target: '64 KiB POST ≥ 1.3× vmauth rps', measured: fmtRatio(post?.ratioRps), verdict: verdict(post?.ratioRps && post.ratioRps.median >= 1.3) });
+  out.push({ target: `64 KiB POST p99 ≤ vmauth p99 (${connections} connections)`, measured: post?.ratioP99 ? `${fmtUs(post.p99Us)} vs ${fmtUs(vm('post-64k')?.p99Us ?? NaN)} (${fmtRatio(post.ratioP99)})` : 'n/a', verdict: verdict(post?.ratioP99 && post.ratioP99.median <= 1) });
   const pe = tg('promql-enforced');
   if (enforced.promql && pe?.deltaP50Us) {
     out.push({ target: 'PromQL enforcement adds ≤ 15 µs median', measured: `p50 ${fmtDelta(pe.deltaP50Us, 'µs')}, CPU ${fmtDelta(pe.deltaCpuUs, 'µs/req')} (end to end)`, verdict: verdict(pe.deltaCpuUs !== undefined && pe.deltaCpuUs.median <= 15) });
   } else {
-    out.push({ target: 'PromQL enforcement adds ≤ 15 µs median', measured: micro.promqlColdUs !== undefined ? `gateway: n/a (not implemented yet); library micro-benchmark: ${micro.promqlColdUs.toFixed(1)} µs cold median` : 'n/a (not implemented yet)', verdict: 'n/a' });
+    const why = enforced.promql ? 'not in this run' : 'n/a (not implemented yet)';
+    out.push({ target: 'PromQL enforcement adds ≤ 15 µs median', measured: micro.promqlColdUs !== undefined ? `gateway: ${why}; library micro-benchmark: ${micro.promqlColdUs.toFixed(1)} µs cold median` : why, verdict: 'n/a' });
   }
   const rw = tg('rw-enforced');
   if (enforced.rw && rw?.samplesPerCpuSecond !== undefined) {
     out.push({ target: 'remote-write enforcement ≥ 1M samples/s per core', measured: `${fmtNum(rw.samplesPerCpuSecond)} samples per CPU-second (end to end)`, verdict: verdict(rw.samplesPerCpuSecond >= 1e6) });
   } else {
-    out.push({ target: 'remote-write enforcement ≥ 1M samples/s per core', measured: micro.rwMSamplesPerS !== undefined ? `gateway: n/a (not implemented yet); library micro-benchmark: ${micro.rwMSamplesPerS.toFixed(2)}M samples/s` : 'n/a (not implemented yet)', verdict: 'n/a' });
+    const why = enforced.rw ? 'not in this run' : 'n/a (not implemented yet)';
+    out.push({ target: 'remote-write enforcement ≥ 1M samples/s per core', measured: micro.rwMSamplesPerS !== undefined ? `gateway: ${why}; library micro-benchmark: ${micro.rwMSamplesPerS.toFixed(2)}M samples/s` : why, verdict: 'n/a' });
   }
   const lim = tg('get-limits');
   out.push({ target: 'rate limits on every user cost ≤ 5% of GET rps', measured: lim?.ratioRpsPlain ? `${fmtRatio(lim.ratioRpsPlain)} of the plain GET's rps, CPU ${fmtDelta(lim.deltaCpuUs, 'µs/req')}` : 'n/a', verdict: verdict(lim?.ratioRpsPlain && lim.ratioRpsPlain.median >= 0.95) });
-  const rss = aggs.filter((a) => a.proxy === 'tenantgate');
+  // Remote-write batches are held whole while enforced, so the memory target covers the GET and POST loads.
+  const rss = [get, post].filter((a) => a !== undefined);
   const peak = rss.length ? Math.max(...rss.map((a) => a.peakRssMiB)) : NaN;
-  out.push({ target: 'peak RSS ≤ 128 MiB at 64 connections', measured: Number.isFinite(peak) ? `${peak.toFixed(0)} MiB (max over scenarios)` : 'n/a', verdict: verdict(Number.isFinite(peak) ? peak <= 128 : undefined) });
+  out.push({ target: 'peak RSS ≤ 128 MiB per process under the GET and POST loads', measured: Number.isFinite(peak) ? `${rss.map((a) => `${a.scenario} ${a.peakRssMiB.toFixed(0)} MiB`).join(', ')}` : 'n/a', verdict: verdict(Number.isFinite(peak) ? peak <= 128 : undefined) });
   return out;
 }
 
